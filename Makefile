@@ -1,0 +1,60 @@
+# noncontig: front door.  Each target runs one small script in harness/.
+# The two that matter: 'make run' (the main job) and 'make check' (every test).
+
+H := harness
+.PHONY: run check deps tree apply export verify build boot kunit checkpatch bisect selftest clean help
+
+help:
+	@sed -n 's/^## //p' Makefile
+
+## run        build the patched kernel, boot it with an IOMMU, show the API on a device
+run:
+	@$(H)/run.sh
+
+## check      every test: harness self-tests, checkpatch, bisect build, KUnit (IOMMU on/off)
+check:
+	@$(H)/check.sh
+
+## deps       install missing Debian packages
+deps:
+	@$(H)/deps.sh
+
+## tree       unpack the Debian tree (cached) and commit the base step
+tree: deps
+	@$(H)/tree.sh
+
+## apply      git am series/ on the base (FORCE=1 drops unexported tree commits)
+apply: tree
+	@$(H)/apply.sh
+
+## export     write the tree's commits back into series/
+export:
+	@$(H)/export.sh
+
+## verify     check that series/ and the tree's commits agree
+verify:
+	@$(H)/verify-series.sh
+
+## build      build the KUnit kernel for QEMU (x86_64)
+build: apply
+	@$(H)/build.sh
+
+## kunit      boot the KUnit kernel twice (IOMMU on, IOMMU off) and report
+kunit: build
+	@$(H)/kunit.sh
+
+## checkpatch scripts/checkpatch.pl --strict on every patch
+checkpatch: apply
+	@$(H)/checkpatch.sh
+
+## bisect     build every patch of the series on its own
+bisect: apply
+	@$(H)/bisect.sh
+
+## selftest   the harness's own tests
+selftest: apply
+	@$(H)/selftest.sh
+
+## clean      remove build/ (the machine-level cache stays)
+clean:
+	rm -rf build

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build a kernel from build/linux.
+#   build.sh [NAME [FRAGMENT...]]   NAME defaults to x86_64-kunit
+# Output goes to build/out/NAME; the config is the fragments (default: the
+# QEMU platform config plus the tree's lib/tests/.kunitconfig) run through
+# olddefconfig, and every option a fragment sets is checked to have stuck.
+. "$(dirname "$0")/lib.sh"
+
+name=${1:-x86_64-kunit}
+shift || true
+frags=("$@")
+if [ ${#frags[@]} -eq 0 ]; then
+	frags=("$TOP/config/x86_64-qemu.config")
+	[ -f "$TREE/lib/tests/.kunitconfig" ] && frags+=("$TREE/lib/tests/.kunitconfig")
+fi
+out=$BUILD/out/$name
+mkdir -p "$out"
+cc="gcc"
+command -v ccache >/dev/null && cc="ccache gcc"
+kmake() {
+	make -C "$TREE" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
+}
+
+cat "${frags[@]}" > "$out/fragment.config"
+if ! cmp -s "$out/fragment.config" "$out/.fragment.used" 2>/dev/null; then
+	cp "$out/fragment.config" "$out/.config"
+	logged "$LOGS/config-$name.log" kmake olddefconfig
+	cp "$out/fragment.config" "$out/.fragment.used"
+fi
+# Every option a fragment sets must survive olddefconfig.
+bad=$(grep -E '^(# )?CONFIG_' "$out/fragment.config" | while read -r line; do
+	case $line in
+	"# "*) opt=${line#\# }; opt=${opt%% *}; want="# $opt is not set" ;;
+	*) opt=${line%%=*}; want=$line ;;
+	esac
+	grep -qxF "$want" "$out/.config" || echo "$line"
+done)
+[ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
+stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
+
+stage build "$name: building bzImage ($(nproc) jobs)"
+logged "$LOGS/build-$name.log" kmake -j"$(nproc)" bzImage
+stage build "$name: done ($out/arch/x86/boot/bzImage)"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Boot the KUnit kernel with the IOMMU on and off and judge each run:
+# KUnit results, expected warnings, no unexpected warning or DMA-API error.
+#   kunit.sh [on] [off]      (default: both)
+# Prints one 'kunit-<mode>: ...' result line per run and exits non-zero if any
+# run failed.  Console logs stay in build/logs/kunit-<mode>.log.
+. "$(dirname "$0")/lib.sh"
+
+kernel=$BUILD/out/x86_64-kunit/arch/x86/boot/bzImage
+modes=("$@")
+[ ${#modes[@]} -gt 0 ] || modes=(on off)
+status=0
+for mode in "${modes[@]}"; do
+	log=$LOGS/kunit-iommu-$mode.log
+	stage boot "IOMMU $mode: booting the KUnit kernel under QEMU"
+	"$TOP/harness/qemu.sh" "$kernel" "$mode" "$log"
+	if ! "$TOP/harness/judge-log.py" "$TREE" "$log" "iommu-$mode"; then
+		status=1
+	fi
+done
+exit $status

@@ -1,0 +1,97 @@
+# Shared settings and helpers for the harness scripts; sourced, not run.
+# shellcheck shell=bash
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${NONCONTIG_BUILD:-$TOP/build}
+TREE=$BUILD/linux
+LOGS=$BUILD/logs
+SERIES=$TOP/series
+CACHE=${NONCONTIG_CACHE:-$HOME/.cache/noncontig}
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+# The kernel is built with absolute paths; let ccache share hits between
+# checkouts in different folders.
+export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+# Debian package the base tree comes from.
+SRC_PKG=linux-source-6.1
+SRC_TAR=/usr/src/linux-source-6.1.tar.xz
+
+# Every commit the harness makes in the kernel tree uses the repo's git
+# identity and a fixed date, so the same input gives the same commit ids.
+GIT_ID_NAME=$(git -C "$TOP" config user.name || echo noncontig)
+GIT_ID_EMAIL=$(git -C "$TOP" config user.email || echo noncontig@localhost)
+export GIT_AUTHOR_NAME="$GIT_ID_NAME" GIT_AUTHOR_EMAIL="$GIT_ID_EMAIL"
+export GIT_COMMITTER_NAME="$GIT_ID_NAME" GIT_COMMITTER_EMAIL="$GIT_ID_EMAIL"
+FIXED_DATE="2026-01-01T00:00:00Z"
+
+export NONCONTIG_T0=${NONCONTIG_T0:-$(date +%s)}
+mkdir -p "$LOGS"
+
+# One progress line per stage, with time since the front door was entered.
+stage() {
+	printf '[%5ss] %-9s %s\n' "$(($(date +%s) - NONCONTIG_T0))" "$1" "$2"
+}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+# Run a noisy command with its output in a log; show the tail on failure.
+logged() {
+	local log=$1
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		die "'$*' failed; full log: $log"
+	fi
+}
+
+tgit() {
+	git -C "$TREE" -c core.quotepath=off "$@"
+}
+
+pkg_version() {
+	dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
+}
+
+# The series' patches in order, as named in series/series.
+patch_list() {
+	[ -f "$SERIES/series" ] || return 0
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SERIES/series" | awk '{print $1}'
+}
+
+# Write the tree's base..series as patches into $1 (format-patch, with the
+# cover letter from series/cover-letter.txt, and a series file).
+export_to() {
+	local out=$1 n
+	mkdir -p "$out"
+	rm -f "$out"/*.patch "$out/series"
+	n=$(tgit rev-list --count base..series)
+	[ "$n" -gt 0 ] || return 0
+	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
+	GIT_COMMITTER_DATE=$FIXED_DATE tgit format-patch -q --zero-commit \
+		--no-signature --cover-letter --cover-from-description=subject \
+		--base=base -o "$out" base..series
+	{
+		echo "# Applied in this order on the base (see README, 'Series')."
+		echo "# patch                                      target tree"
+		for f in "$out"/0*.patch; do
+			f=${f##*/}
+			[ "$f" = 0000-cover-letter.patch ] && continue
+			printf '%-60s # %s\n' "$f" "$(patch_target "$out/$f")"
+		done
+	} > "$out/series"
+}
+
+# Where a patch is meant to go, from its subject prefix.
+patch_target() {
+	local subj
+	subj=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$1")
+	case $subj in
+	iommu*) echo "iommu tree (Joerg Roedel), via dma-mapping review" ;;
+	MAINTAINERS*) echo "dma-mapping tree, with the series" ;;
+	*) echo "dma-mapping tree (Christoph Hellwig)" ;;
+	esac
+}

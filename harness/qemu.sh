@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU and the
+# edu PCI device; the console goes to LOG.  The one place QEMU command lines
+# are built.
+#   qemu.sh KERNEL on|off LOG [extra kernel args...]
+. "$(dirname "$0")/lib.sh"
+
+kernel=$1 iommu=$2 log=$3
+shift 3
+[ -f "$kernel" ] || die "no kernel at $kernel; run 'make build'"
+case $iommu in
+on | off) ;;
+*) die "qemu.sh: IOMMU must be 'on' or 'off', not '$iommu'" ;;
+esac
+
+# 1 GiB keeps all memory below 4 GiB, and edu's DMA mask is raised to 32
+# bits to match (its default is 28), so the direct path reaches the device
+# deterministically.  intel-iommu must come before the devices behind it.
+args=(-machine q35,accel=tcg -cpu max -smp 2 -m 1G
+      -nographic -no-reboot
+      -device intel-iommu
+      -device edu,dma_mask=0xffffffff
+      -kernel "$kernel"
+      -append "console=ttyS0 intel_iommu=$iommu kunit_shutdown=poweroff panic=-1 $*")
+
+timeout "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 || {
+	rc=$?
+	[ $rc = 124 ] && die "QEMU timed out after ${QEMU_TIMEOUT:-900}s; console log: $log"
+	die "QEMU exited with $rc; console log: $log"
+}

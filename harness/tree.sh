@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Prepare build/linux: the pristine Debian tree (from the machine-level
+# cache) with the base step committed on top, tagged 'pristine' and 'base'.
+. "$(dirname "$0")/lib.sh"
+
+[ -f "$SRC_TAR" ] || die "$SRC_TAR is missing; run 'make deps' (installs $SRC_PKG)"
+version=$(pkg_version "$SRC_PKG")
+store=$CACHE/pristine-$version
+stamp=$store.ok
+
+commit_all() {
+	GIT_AUTHOR_DATE=$FIXED_DATE GIT_COMMITTER_DATE=$FIXED_DATE \
+		git -C "$1" commit -q --no-verify -m "$2" -m "$3"
+}
+
+cache_is_valid() {
+	[ -f "$stamp" ] && [ -d "$store/.git" ] &&
+		[ "$(git -C "$store" rev-parse -q --verify 'pristine^{commit}')" = "$(cat "$stamp")" ] &&
+		git -C "$store" cat-file -e 'pristine^{tree}' 2>/dev/null
+}
+
+fill_cache() {
+	stage unpack "unpacking $SRC_PKG $version into the cache ($store)"
+	rm -rf "$store" "$stamp" "$store.tmp"
+	mkdir -p "$store.tmp"
+	tar -C "$store.tmp" -xf "$SRC_TAR"
+	mv "$store.tmp/linux-source-6.1" "$store"
+	rmdir "$store.tmp"
+	git -C "$store" init -q
+	# Debian's tree ignores most of itself; track everything as shipped.
+	git -C "$store" add -f -A .
+	commit_all "$store" "Debian $SRC_PKG $version" \
+		"Unpacked from $SRC_TAR, unmodified."
+	git -C "$store" tag pristine
+	git -C "$store" rev-parse pristine > "$stamp"
+}
+
+if cache_is_valid; then
+	stage unpack "cached pristine tree $SRC_PKG $version"
+else
+	[ -e "$stamp" ] || [ -e "$store" ] && stage unpack "cache entry is stale or corrupt; rebuilding it"
+	fill_cache
+fi
+pristine=$(cat "$stamp")
+
+if [ -d "$TREE/.git" ] && [ "$(tgit rev-parse -q --verify 'pristine^{commit}')" != "$pristine" ]; then
+	stage unpack "build/linux holds another version; replacing it"
+	rm -rf "$TREE"
+fi
+if [ ! -d "$TREE/.git" ]; then
+	stage unpack "checking out build/linux from the cache"
+	rm -rf "$TREE"
+	git clone -q --no-checkout "$store" "$TREE"
+	tgit fetch -q origin 'refs/tags/*:refs/tags/*'
+	tgit checkout -q -B series pristine
+	tgit config user.name "$GIT_ID_NAME"
+	tgit config user.email "$GIT_ID_EMAIL"
+fi
+
+# The base commit records which base step made it; redo it when that changes.
+step=$TOP/base/remove-upstream-noncontig.py
+step_sum=$(sha256sum "$step" | cut -c1-16)
+if tgit rev-parse -q --verify 'base^{commit}' >/dev/null &&
+   tgit log -1 --format=%B base | grep -q "base-step: $step_sum"; then
+	stage base "base is current ($(tgit rev-parse --short base))"
+	exit 0
+fi
+stage base "running the base step on the pristine tree"
+if [ -n "$(tgit status --porcelain --untracked-files=no)" ]; then
+	die "build/linux has uncommitted changes; commit or discard them first"
+fi
+tgit checkout -q --detach pristine
+python3 "$step" "$TREE"
+tgit add -u
+commit_all "$TREE" "base: remove upstream's noncontiguous DMA API" \
+	"Made by base/remove-upstream-noncontig.py.
+
+base-step: $step_sum"
+tgit tag -f base >/dev/null
+tgit checkout -q -B series base
+stage base "base is $(tgit rev-parse --short base)"
