@@ -6,7 +6,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${NONCONTIG_BUILD:-$TOP/build}
 TREE=$BUILD/linux
 LOGS=$BUILD/logs
-SERIES=$TOP/series
+SERIES=${NONCONTIG_SERIES:-$TOP/series}
 CACHE=${NONCONTIG_CACHE:-$HOME/.cache/noncontig}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
 # The kernel is built with absolute paths; let ccache share hits between

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The test command: every check the project has, then one summary.
+# Keeps going after a failure so the summary is complete; exits non-zero if
+# anything failed.  Final line: 'N passed, N failed[, N skipped]'.
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/harness/deps.sh"
+"$TOP/harness/tree.sh"
+"$TOP/harness/apply.sh"
+
+summary=()
+total_pass=0 total_fail=0 total_skip=0
+
+# Run a check script; count its 'NAME: ok' and 'NAME: FAIL' lines.
+tally() {
+	local label=$1 out pass fail rc
+	shift
+	stage check "$label"
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	echo "$out" | sed 's/^/  /'
+	pass=$(echo "$out" | grep -c ': ok ' || true)
+	fail=$(echo "$out" | grep -c ': FAIL' || true)
+	# a script that failed without saying which check failed still counts
+	[ $rc != 0 ] && [ "$fail" = 0 ] && fail=1
+	summary+=("$(printf '%-12s %3d passed, %d failed' "$label" "$pass" "$fail")")
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+}
+
+verify() {
+	"$TOP/harness/verify-series.sh" >/dev/null && echo "verify: ok   series/ matches build/linux" ||
+		echo "verify: FAIL series/ and build/linux differ (make verify)"
+}
+
+tally selftest "$TOP/harness/selftest.sh"
+tally verify verify
+tally checkpatch "$TOP/harness/checkpatch.sh"
+tally kernel-doc "$TOP/harness/kerneldoc.sh"
+tally bisect "$TOP/harness/bisect.sh"
+
+stage check "KUnit kernel"
+rm -f "$LOGS"/kunit-iommu-*.result
+if "$TOP/harness/build.sh" x86_64-kunit; then
+	"$TOP/harness/kunit.sh" on off || true
+else
+	echo "  build: FAIL (log: $LOGS/build-x86_64-kunit.log)"
+fi
+for mode in on off; do
+	result=$LOGS/kunit-iommu-$mode.result
+	if [ -f "$result" ]; then
+		read -r label total pass fail skip verdict < "$result"
+	else
+		label=iommu-$mode total=0 pass=0 fail=0 skip=0 verdict=missing
+	fi
+	summary+=("$(printf 'kunit %-6s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
+		"$mode" "$total" "$pass" "$fail" "$skip" "$verdict")")
+	# the run's log checks (expected warnings, no other warning or
+	# DMA-API error, clean shutdown) count as one more check
+	[ "$verdict" = ok ] && pass=$((pass + 1)) || fail=$((fail + 1))
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+done
+
+echo
+echo "== summary =="
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" = 0 ]

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The harness's own tests: the base step's checks and the series round trip.
+# One line per test ('selftest: ok|FAIL NAME'); exits non-zero on a failure.
+. "$(dirname "$0")/lib.sh"
+
+step=$TOP/base/remove-upstream-noncontig.py
+files=(kernel/dma/mapping.c include/linux/dma-mapping.h
+       include/linux/dma-map-ops.h drivers/iommu/dma-iommu.c
+       Documentation/core-api/dma-api.rst)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+status=0
+
+result() {
+	if [ "$2" = 0 ]; then
+		echo "selftest: ok   $1"
+	else
+		echo "selftest: FAIL $1${3:+ ($3)}"
+		status=1
+	fi
+}
+
+# A tree holding just the files the base step edits, from revision $2.
+mini_tree() {
+	local dir=$1 rev=$2 f
+	rm -rf "$dir"
+	for f in "${files[@]}"; do
+		mkdir -p "$dir/$(dirname "$f")"
+		tgit show "$rev:$f" > "$dir/$f"
+	done
+}
+
+same_as() {
+	local dir=$1 rev=$2 f
+	for f in "${files[@]}"; do
+		tgit show "$rev:$f" | cmp -s - "$dir/$f" || return 1
+	done
+}
+
+# 1. not a kernel tree
+mkdir -p "$scratch/empty"
+out=$(python3 "$step" "$scratch/empty" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && [[ $out == *"not a Linux source tree"* ]]
+result base_refuses_non_kernel_tree $? "$out"
+
+# 2. the pristine tree becomes exactly the base commit
+mini_tree "$scratch/t" pristine
+python3 "$step" "$scratch/t" >/dev/null 2>&1 && same_as "$scratch/t" base
+result base_step_reproduces_base_commit $?
+
+# 3. idempotent
+out=$(python3 "$step" "$scratch/t" 2>&1) && same_as "$scratch/t" base &&
+	[[ $out == *"already removed"* ]]
+result base_step_is_idempotent $? "$out"
+
+# 4. part of the API missing: refuse and name what is missing
+mini_tree "$scratch/t" pristine
+sed -i '/dma_vmap_noncontiguous/,+2d' "$scratch/t/include/linux/dma-mapping.h"
+out=$(python3 "$step" "$scratch/t" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && [[ $out == *"missing"*"dma_vmap_noncontiguous"* ]]
+result base_refuses_partial_api $? "$out"
+
+# 5. a leftover use in a file that must be clean afterwards
+mini_tree "$scratch/t" base
+echo "/* noncontiguous */" >> "$scratch/t/include/linux/dma-map-ops.h"
+out=$(python3 "$step" "$scratch/t" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && [[ $out == *"still mentions 'noncontiguous'"* ]]
+result base_refuses_leftover_use $? "$out"
+
+# 6. a kept helper gone: the tree is not what the base expects
+mini_tree "$scratch/t" pristine
+sed -i 's/__iommu_dma_alloc_noncontiguous/__iommu_dma_gone/g' "$scratch/t/drivers/iommu/dma-iommu.c"
+out=$(python3 "$step" "$scratch/t" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && [[ $out == *"__iommu_dma_alloc_noncontiguous"* ]]
+result base_refuses_missing_kept_helper $? "$out"
+
+# 7. apply + export on a scratch clone reproduces series/ byte for byte
+git clone -q --shared "$TREE" "$scratch/b/linux"
+git -C "$scratch/b/linux" fetch -q origin 'refs/tags/*:refs/tags/*'
+git -C "$scratch/b/linux" config user.name "$GIT_ID_NAME"
+git -C "$scratch/b/linux" config user.email "$GIT_ID_EMAIL"
+git -C "$scratch/b/linux" checkout -q -B series base
+out=$(NONCONTIG_BUILD=$scratch/b "$TOP/harness/apply.sh" 2>&1 &&
+      NONCONTIG_BUILD=$scratch/b "$TOP/harness/verify-series.sh" 2>&1)
+result series_round_trip_is_byte_identical $? "$out"
+
+# 8. a patch that does not apply is named, and the tree is left on the base
+cp -r "$SERIES" "$scratch/series"
+victim=$(patch_list | sed -n 3p)
+sed -i '0,/^ static /s/^ static / static_broken /' "$scratch/series/$victim"
+out=$(NONCONTIG_BUILD=$scratch/b NONCONTIG_SERIES=$scratch/series FORCE=1 \
+      "$TOP/harness/apply.sh" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && [[ $out == *"patch $victim does not apply"* ]]
+result apply_names_the_failing_patch $? "$(echo "$out" | tail -1)"
+
+exit $status
