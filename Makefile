@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply export verify build boot kunit checkpatch bisect selftest clean help
+.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers bisect selftest clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -11,7 +11,7 @@ help:
 run:
 	@$(H)/run.sh
 
-## check      every test: harness self-tests, checkpatch, bisect build, KUnit (IOMMU on/off)
+## check      every test: self-tests, checkpatch, kernel-doc, callers, bisect, KUnit (IOMMU on/off)
 check:
 	@$(H)/check.sh
 
@@ -46,6 +46,14 @@ kunit: build
 ## checkpatch scripts/checkpatch.pl --strict on every patch
 checkpatch: apply
 	@$(H)/checkpatch.sh
+
+## kerneldoc  kernel-doc -none -v on the touched files: no new warning
+kerneldoc: apply
+	@$(H)/kerneldoc.sh
+
+## callers    build the in-tree callers and W=1 of the series' directories
+callers: apply
+	@$(H)/callers.sh
 
 ## bisect     build every patch of the series on its own
 bisect: apply

@@ -8,14 +8,18 @@
 head=$(tgit symbolic-ref -q --short HEAD || tgit rev-parse HEAD)
 trap 'tgit checkout -q "$head"' EXIT
 status=0
+n=0
 for c in base $(tgit rev-list --reverse base..series); do
 	subject=$(tgit log -1 --format=%s "$c")
+	log=$LOGS/bisect-$n.log
 	tgit checkout -q --detach "$c"
-	if "$TOP/harness/build.sh" x86_64-bisect >"$LOGS/bisect-step.log" 2>&1; then
+	if "$TOP/harness/build.sh" x86_64-bisect >"$log" 2>&1; then
 		echo "bisect: ok   $subject"
 	else
-		echo "bisect: FAIL $subject (log: $LOGS/build-x86_64-bisect.log)"
+		cp "$LOGS/build-x86_64-bisect.log" "$log.build" 2>/dev/null || true
+		echo "bisect: FAIL $subject (logs: $log*)"
 		status=1
 	fi
+	n=$((n + 1))
 done
 exit $status

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build a kernel from build/linux.
-#   build.sh [NAME [FRAGMENT...]]   NAME defaults to x86_64-kunit
+#   [TARGETS=...] [W=1] build.sh [NAME [FRAGMENT...]]
+# NAME defaults to x86_64-kunit, TARGETS to bzImage.
 # Output goes to build/out/NAME; the config is the fragments (default: the
 # QEMU platform config plus the tree's lib/tests/.kunitconfig) run through
 # olddefconfig, and every option a fragment sets is checked to have stuck.
@@ -38,6 +39,8 @@ done)
 [ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
 
-stage build "$name: building bzImage ($(nproc) jobs)"
-logged "$LOGS/build-$name.log" kmake -j"$(nproc)" bzImage
-stage build "$name: done ($out/arch/x86/boot/bzImage)"
+# TARGETS (default bzImage) and W (extra warnings) come from the environment.
+targets=${TARGETS:-bzImage}
+stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W})"
+logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} $targets
+stage build "$name: done (log: $LOGS/build-$name.log)"

@@ -36,6 +36,7 @@ tally selftest "$TOP/harness/selftest.sh"
 tally verify verify
 tally checkpatch "$TOP/harness/checkpatch.sh"
 tally kernel-doc "$TOP/harness/kerneldoc.sh"
+tally callers "$TOP/harness/callers.sh"
 tally bisect "$TOP/harness/bisect.sh"
 
 stage check "KUnit kernel"

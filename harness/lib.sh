@@ -4,7 +4,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${NONCONTIG_BUILD:-$TOP/build}
-TREE=$BUILD/linux
+TREE=${NONCONTIG_TREE:-$BUILD/linux}
 LOGS=$BUILD/logs
 SERIES=${NONCONTIG_SERIES:-$TOP/series}
 CACHE=${NONCONTIG_CACHE:-$HOME/.cache/noncontig}
@@ -17,13 +17,18 @@ export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5
 SRC_PKG=linux-source-6.1
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 
-# Every commit the harness makes in the kernel tree uses the repo's git
-# identity and a fixed date, so the same input gives the same commit ids.
-GIT_ID_NAME=$(git -C "$TOP" config user.name || echo noncontig)
-GIT_ID_EMAIL=$(git -C "$TOP" config user.email || echo noncontig@localhost)
-export GIT_AUTHOR_NAME="$GIT_ID_NAME" GIT_AUTHOR_EMAIL="$GIT_ID_EMAIL"
-export GIT_COMMITTER_NAME="$GIT_ID_NAME" GIT_COMMITTER_EMAIL="$GIT_ID_EMAIL"
+# Commits the harness makes itself (the pristine and base commits, and the
+# committer side of applied patches) use a fixed identity and date, so the
+# same input gives the same commit ids on every machine, whatever its git
+# configuration.  Patches keep their authors; the developer's own commits in
+# build/linux use the identity configured for this repo (DEV_NAME/DEV_EMAIL).
+export GIT_AUTHOR_NAME="noncontig harness" GIT_AUTHOR_EMAIL="harness@noncontig.invalid"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
 FIXED_DATE="2026-01-01T00:00:00Z"
+DEV_NAME=$(git -C "$TOP" config user.name || true)
+DEV_EMAIL=$(git -C "$TOP" config user.email || true)
+# Bump when the cache's layout or its commits change.
+CACHE_FORMAT=2
 
 export NONCONTIG_T0=${NONCONTIG_T0:-$(date +%s)}
 mkdir -p "$LOGS"

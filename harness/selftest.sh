@@ -77,8 +77,6 @@ result base_refuses_missing_kept_helper $? "$out"
 # 7. apply + export on a scratch clone reproduces series/ byte for byte
 git clone -q --shared "$TREE" "$scratch/b/linux"
 git -C "$scratch/b/linux" fetch -q origin 'refs/tags/*:refs/tags/*'
-git -C "$scratch/b/linux" config user.name "$GIT_ID_NAME"
-git -C "$scratch/b/linux" config user.email "$GIT_ID_EMAIL"
 git -C "$scratch/b/linux" checkout -q -B series base
 out=$(NONCONTIG_BUILD=$scratch/b "$TOP/harness/apply.sh" 2>&1 &&
       NONCONTIG_BUILD=$scratch/b "$TOP/harness/verify-series.sh" 2>&1)

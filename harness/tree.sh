@@ -5,7 +5,7 @@
 
 [ -f "$SRC_TAR" ] || die "$SRC_TAR is missing; run 'make deps' (installs $SRC_PKG)"
 version=$(pkg_version "$SRC_PKG")
-store=$CACHE/pristine-$version
+store=$CACHE/pristine-$version-f$CACHE_FORMAT
 stamp=$store.ok
 
 commit_all() {
@@ -53,8 +53,8 @@ if [ ! -d "$TREE/.git" ]; then
 	git clone -q --no-checkout "$store" "$TREE"
 	tgit fetch -q origin 'refs/tags/*:refs/tags/*'
 	tgit checkout -q -B series pristine
-	tgit config user.name "$GIT_ID_NAME"
-	tgit config user.email "$GIT_ID_EMAIL"
+	[ -z "$DEV_NAME" ] || tgit config user.name "$DEV_NAME"
+	[ -z "$DEV_EMAIL" ] || tgit config user.email "$DEV_EMAIL"
 fi
 
 # The base commit records which base step made it; redo it when that changes.
