@@ -76,7 +76,7 @@ export_to() {
 	n=$(tgit rev-list --count base..series)
 	[ "$n" -gt 0 ] || return 0
 	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
-	GIT_COMMITTER_DATE=$FIXED_DATE tgit format-patch -q --zero-commit \
+	GIT_COMMITTER_DATE=$FIXED_DATE tgit -c core.abbrev=12 format-patch -q --zero-commit \
 		--no-signature --cover-letter --cover-from-description=subject \
 		--base=base -o "$out" base..series
 	{
