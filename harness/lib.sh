@@ -100,3 +100,13 @@ patch_target() {
 	*) echo "dma-mapping tree (Christoph Hellwig)" ;;
 	esac
 }
+
+# A cache entry is usable when its stamp names the commit its 'pristine' tag
+# points to and git can read that commit's tree.
+cache_is_valid() {
+	local store=$1 stamp=$2
+	[ -f "$stamp" ] && [ -d "$store/.git" ] &&
+		[ "$(git -C "$store" rev-parse -q --verify 'pristine^{commit}' 2>/dev/null)" = "$(cat "$stamp")" ] &&
+		git -C "$store" cat-file -e 'pristine^{tree}' 2>/dev/null &&
+		git -C "$store" ls-tree -r --name-only pristine kernel/dma/mapping.c >/dev/null 2>&1
+}

@@ -91,4 +91,24 @@ out=$(NONCONTIG_BUILD=$scratch/b NONCONTIG_SERIES=$scratch/series FORCE=1 \
 [ $rc != 0 ] && [[ $out == *"patch $victim does not apply"* ]]
 result apply_names_the_failing_patch $? "$(echo "$out" | tail -1)"
 
+# 9. the machine-level cache: a stale stamp or a broken repository is noticed
+store=$(ls -d "$CACHE"/pristine-*-f"$CACHE_FORMAT" 2>/dev/null | head -n 1)
+if [ -n "$store" ]; then
+	fake=$scratch/cache
+	mkdir -p "$fake/store"
+	ln -s "$store/.git" "$fake/store/.git"
+	cp "$store.ok" "$fake/store.ok"
+	ok=0
+	cache_is_valid "$fake/store" "$fake/store.ok" || ok=1
+	echo 0000000000000000000000000000000000000000 > "$fake/store.ok"
+	cache_is_valid "$fake/store" "$fake/store.ok" && ok=1
+	cp "$store.ok" "$fake/store.ok"
+	rm "$fake/store/.git"
+	mkdir -p "$fake/store/.git"
+	cache_is_valid "$fake/store" "$fake/store.ok" 2>/dev/null && ok=1
+	result cache_detects_stale_and_broken_entries $ok
+else
+	result cache_detects_stale_and_broken_entries 1 "no cache entry to test with"
+fi
+
 exit $status

@@ -13,12 +13,6 @@ commit_all() {
 		git -C "$1" commit -q --no-verify -m "$2" -m "$3"
 }
 
-cache_is_valid() {
-	[ -f "$stamp" ] && [ -d "$store/.git" ] &&
-		[ "$(git -C "$store" rev-parse -q --verify 'pristine^{commit}')" = "$(cat "$stamp")" ] &&
-		git -C "$store" cat-file -e 'pristine^{tree}' 2>/dev/null
-}
-
 fill_cache() {
 	stage unpack "unpacking $SRC_PKG $version into the cache ($store)"
 	rm -rf "$store" "$stamp" "$store.tmp"
@@ -35,7 +29,7 @@ fill_cache() {
 	git -C "$store" rev-parse pristine > "$stamp"
 }
 
-if cache_is_valid; then
+if cache_is_valid "$store" "$stamp"; then
 	stage unpack "cached pristine tree $SRC_PKG $version"
 else
 	[ -e "$stamp" ] || [ -e "$store" ] && stage unpack "cache entry is stale or corrupt; rebuilding it"
@@ -47,12 +41,21 @@ if [ -d "$TREE/.git" ] && [ "$(tgit rev-parse -q --verify 'pristine^{commit}')" 
 	stage unpack "build/linux holds another version; replacing it"
 	rm -rf "$TREE"
 fi
+checkout_from_cache() {
+	rm -rf "$TREE"
+	git clone -q --no-checkout "$store" "$TREE" &&
+		tgit fetch -q origin 'refs/tags/*:refs/tags/*' &&
+		tgit checkout -q -B series pristine
+}
+
 if [ ! -d "$TREE/.git" ]; then
 	stage unpack "checking out build/linux from the cache"
-	rm -rf "$TREE"
-	git clone -q --no-checkout "$store" "$TREE"
-	tgit fetch -q origin 'refs/tags/*:refs/tags/*'
-	tgit checkout -q -B series pristine
+	# objects git cannot read show up here: rebuild the entry once
+	if ! checkout_from_cache 2>"$LOGS/checkout.log"; then
+		stage unpack "the cached tree is unreadable ($(head -n 1 "$LOGS/checkout.log")); rebuilding it"
+		fill_cache
+		checkout_from_cache
+	fi
 	[ -z "$DEV_NAME" ] || tgit config user.name "$DEV_NAME"
 	[ -z "$DEV_EMAIL" ] || tgit config user.email "$DEV_EMAIL"
 fi
