@@ -74,6 +74,11 @@ def main():
         problems.append("DMA-API errors: " + "; ".join(bad_errs[:3]))
     if "dma_noncontig_debug" in text and not any(e.startswith(EXPECTED_DMA_API) for e in errs):
         problems.append("DMA-API debug did not report the free with a wrong size")
+    # A device write into a DMA_TO_DEVICE buffer must have faulted in the
+    # IOMMU; intel-iommu reports it in the log and nowhere else.
+    if re.search(r"^\[[ 0-9.]*\]\s+ok \d+ iommu_device_cannot_write_to_device_buffer\s*$",
+                 text, re.M) and not re.search(r"DMAR: \[DMA Write.*\n?.*PTE Write access is not set", text):
+        problems.append("no IOMMU fault logged for the device write into a DMA_TO_DEVICE buffer")
     fatal = FATAL.findall(text)
     if fatal:
         problems.append("kernel reported: " + ", ".join(sorted(set(fatal))))
