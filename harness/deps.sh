@@ -4,7 +4,6 @@
 
 PKGS=(gcc make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-utils
       python3 python3-ply python3-git git ccache qemu-system-x86 "$SRC_PKG")
-PKGS+=("$@")
 
 missing=()
 for p in "${PKGS[@]}"; do

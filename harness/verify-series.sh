@@ -7,8 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tgit rev-parse -q --verify 'base^{commit}' >/dev/null || exit 1
 export_to "$tmp"
-if diff -r -x cover-letter.txt -x '*.orig' "$SERIES" "$tmp" >"$tmp.diff" 2>&1 ||
-   { [ "$(ls "$SERIES" | grep -c .patch)" = 0 ] && [ "$(ls "$tmp" | grep -c .patch)" = 0 ]; }; then
+if diff -r -x cover-letter.txt "$SERIES" "$tmp" >"$tmp.diff" 2>&1; then
 	[ $quiet = 1 ] || stage verify "series/ matches the tree's commits"
 	rm -f "$tmp.diff"
 	exit 0
