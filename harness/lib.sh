@@ -76,12 +76,15 @@ export_to() {
 	n=$(tgit rev-list --count base..series)
 	[ "$n" -gt 0 ] || return 0
 	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
+	# the cover letter is from the series' author, not the harness
+	GIT_COMMITTER_NAME=$(tgit log -1 --format=%an series) \
+	GIT_COMMITTER_EMAIL=$(tgit log -1 --format=%ae series) \
 	GIT_COMMITTER_DATE=$FIXED_DATE tgit -c core.abbrev=12 format-patch -q --zero-commit \
 		--no-signature --cover-letter --cover-from-description=subject \
 		--base=base -o "$out" base..series
 	{
-		echo "# Applied in this order on the base (see README, 'Series')."
-		echo "# patch                                      target tree"
+		echo "# Applied in this order on the base with 'make apply'; made by 'make export'."
+		echo "# patch                                                      # meant for"
 		for f in "$out"/0*.patch; do
 			f=${f##*/}
 			[ "$f" = 0000-cover-letter.patch ] && continue
@@ -95,9 +98,9 @@ patch_target() {
 	local subj
 	subj=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$1")
 	case $subj in
-	iommu*) echo "iommu tree (Joerg Roedel), via dma-mapping review" ;;
-	MAINTAINERS*) echo "dma-mapping tree, with the series" ;;
-	*) echo "dma-mapping tree (Christoph Hellwig)" ;;
+	iommu*) echo "the iommu tree, after review on the iommu list" ;;
+	MAINTAINERS*) echo "the dma-mapping tree, with the series" ;;
+	*) echo "the dma-mapping tree" ;;
 	esac
 }
 
