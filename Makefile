@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers bisect selftest clean help
+.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers nodma bisect selftest clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -54,6 +54,10 @@ kerneldoc: apply
 ## callers    build the in-tree callers and W=1 of the series' directories
 callers: apply
 	@$(H)/callers.sh
+
+## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
+nodma: apply
+	@$(H)/nodma.sh
 
 ## bisect     build every patch of the series on its own
 bisect: apply

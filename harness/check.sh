@@ -37,6 +37,7 @@ tally verify verify
 tally checkpatch "$TOP/harness/checkpatch.sh"
 tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
+tally nodma "$TOP/harness/nodma.sh"
 tally bisect "$TOP/harness/bisect.sh"
 
 stage check "KUnit kernel"
