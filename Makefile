@@ -44,28 +44,15 @@ kunit: build
 	@$(H)/kunit.sh
 
 ## checkpatch scripts/checkpatch.pl --strict on every patch
-checkpatch: apply
-	@$(H)/checkpatch.sh
-
 ## kerneldoc  kernel-doc -none -v on the touched files: no new warning
-kerneldoc: apply
-	@$(H)/kerneldoc.sh
-
 ## callers    build the in-tree callers and W=1 of the series' directories
-callers: apply
-	@$(H)/callers.sh
-
 ## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
-nodma: apply
-	@$(H)/nodma.sh
-
 ## bisect     build every patch of the series on its own
-bisect: apply
-	@$(H)/bisect.sh
-
 ## selftest   the harness's own tests
-selftest: apply
-	@$(H)/selftest.sh
+# Each of these needs the series applied and runs harness/<target>.sh.
+ON_SERIES := checkpatch kerneldoc callers nodma bisect selftest
+$(ON_SERIES): apply
+	@$(H)/$@.sh
 
 ## clean      remove build/ (the machine-level cache stays)
 clean:
