@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers nodma bisect selftest clean help
+.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers nodma bisect selftest hardened bench clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -11,7 +11,7 @@ help:
 run:
 	@$(H)/run.sh
 
-## check      every test: self-tests, checkpatch, kernel-doc, callers, bisect, KUnit (IOMMU on/off)
+## check      every test: self-tests, checkpatch, kernel-doc, callers, bisect, KUnit (IOMMU on/off), hardened
 check:
 	@$(H)/check.sh
 
@@ -49,10 +49,15 @@ kunit: build
 ## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
 ## bisect     build every patch of the series on its own
 ## selftest   the harness's own tests
+## hardened   KUnit under KASAN/kmemleak/lockdep, then the fault-injection phases
 # Each of these needs the series applied and runs harness/<target>.sh.
-ON_SERIES := checkpatch kerneldoc callers nodma bisect selftest
+ON_SERIES := checkpatch kerneldoc callers nodma bisect selftest hardened
 $(ON_SERIES): apply
 	@$(H)/$@.sh
+
+## bench      side-by-side benchmark against the unmodified Debian tree (ROUNDS=3)
+bench:
+	@$(H)/bench.sh $(ROUNDS)
 
 ## clean      remove build/ (the machine-level cache stays)
 clean:

@@ -17,6 +17,7 @@ tally() {
 	shift
 	stage check "$label"
 	out=$("$@" 2>&1) && rc=0 || rc=$?
+	last_out=$out
 	echo "$out" | sed 's/^/  /'
 	pass=$(echo "$out" | grep -c ': ok ' || true)
 	fail=$(echo "$out" | grep -c ': FAIL' || true)
@@ -63,6 +64,10 @@ for mode in on off; do
 	total_fail=$((total_fail + fail))
 	total_skip=$((total_skip + skip))
 done
+
+tally hardened "$TOP/harness/hardened.sh"
+# the fault and sanitizer figures, each already checked by the judge
+summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /')")
 
 echo
 echo "== summary =="

@@ -3,7 +3,9 @@
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(gcc make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-utils
-      python3 python3-ply python3-git git ccache qemu-system-x86 "$SRC_PKG")
+      python3 python3-ply python3-git git ccache qemu-system-x86 busybox-static
+      gnuplot-nox
+      "$SRC_PKG")
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -2,7 +2,9 @@
 # Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU and the
 # edu PCI device; the console goes to LOG.  The one place QEMU command lines
 # are built.
-#   qemu.sh KERNEL on|off LOG [extra kernel args...]
+#   [QEMU_INITRD=FILE] qemu.sh KERNEL on|off LOG [extra kernel args...]
+# Without an initramfs the kernel powers off after its KUnit suites; with one
+# its /init does.
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1 iommu=$2 log=$3
@@ -16,12 +18,18 @@ esac
 # 1 GiB keeps all memory below 4 GiB, and edu's DMA mask is raised to 32
 # bits to match (its default is 28), so the direct path reaches the device
 # deterministically.  intel-iommu must come before the devices behind it.
+append="console=ttyS0 intel_iommu=$iommu panic=-1"
 args=(-machine q35,accel=tcg -cpu max -smp 2 -m 1G
       -nographic -no-reboot
       -device intel-iommu
       -device edu,dma_mask=0xffffffff
-      -kernel "$kernel"
-      -append "console=ttyS0 intel_iommu=$iommu kunit_shutdown=poweroff panic=-1 $*")
+      -kernel "$kernel")
+if [ -n "${QEMU_INITRD:-}" ]; then
+	args+=(-initrd "$QEMU_INITRD")
+else
+	append+=" kunit_shutdown=poweroff"
+fi
+args+=(-append "$append $*")
 
 timeout "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 || {
 	rc=$?

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: ours against the implementation Linux 6.1 ships.
+#   bench.sh [ROUNDS]      (default 3; 'make bench')
+# Builds the benchmark kernel twice with config/bench.config: build/linux
+# (base + series) and build/upstream-tree (the unmodified Debian tree plus
+# only the series' benchmark patch).  Then, ROUNDS times, boots both under
+# the same QEMU setup with the IOMMU on and off, alternating, each timing
+# dma_alloc/free_noncontiguous() through dma_map_benchmark bound to the edu
+# device; ours also times the floor.  bench-report.py prints the table of
+# medians and ratios and draws the plot.  Raw lines: build/bench/raw.txt.
+. "$(dirname "$0")/lib.sh"
+
+rounds=${1:-3}
+"$TOP/harness/deps.sh"
+"$TOP/harness/tree.sh"
+"$TOP/harness/apply.sh"
+
+patch=$(ls "$SERIES"/*-dma-mapping-benchmark-add-a-noncontiguous-*.patch 2>/dev/null | head -n 1)
+[ -n "$patch" ] || die "no benchmark patch in $SERIES"
+up=$BUILD/upstream-tree
+tgit worktree prune
+[ -d "$up" ] || tgit worktree add -q --detach "$up" pristine
+git -C "$up" am --abort >/dev/null 2>&1 || true
+git -C "$up" checkout -q --detach pristine
+git -C "$up" am -q "$patch" ||
+	die "$(basename "$patch") does not apply on the unmodified Debian tree"
+stage bench "$(basename "$patch") applies on the unmodified Debian tree"
+
+NONCONTIG_TREE=$up "$TOP/harness/build.sh" bench-upstream "$TOP/config/bench.config"
+"$TOP/harness/build.sh" bench-ours "$TOP/config/bench.config"
+
+out=$BUILD/bench
+mkdir -p "$out/inc/linux"
+# The tool is the same on both trees: the patch brings it.
+cp "$TREE/include/linux/map_benchmark.h" "$out/inc/linux/"
+gcc -static -O2 -I"$out/inc" -o "$out/dma_map_benchmark" \
+	"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" 2>"$LOGS/bench-tool.log" ||
+	die "building dma_map_benchmark failed; log: $LOGS/bench-tool.log"
+"$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" "$TOP/harness/bench-init.sh" \
+	"$out/dma_map_benchmark"
+
+# Upstream is asked for zeroed memory behind the IOMMU so that both do the
+# same work; its direct path zeroes already.  CMA serves the fallback's
+# buffers beyond MAX_ORDER.
+raw=$out/raw.txt
+: > "$raw"
+for r in $(seq 1 "$rounds"); do
+	for mode in on off; do
+		for kind in upstream ours; do
+			zero=0 floor=0
+			[ "$kind" = upstream ] && [ "$mode" = on ] && zero=1
+			[ "$kind" = ours ] && floor=1
+			log=$LOGS/bench-$kind-$mode-$r.log
+			stage bench "round $r/$rounds: $kind, IOMMU $mode"
+			QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=600 \
+				"$TOP/harness/qemu.sh" "$BUILD/out/bench-$kind/arch/x86/boot/bzImage" \
+				"$mode" "$log" cma=256M bench_kind="$kind" \
+				bench_zero=$zero bench_floor=$floor
+			grep -q "noncontig-bench: done" "$log" || die "benchmark boot did not finish; log: $log"
+			grep "^noncontig-bench: " "$log" | grep -v done |
+				sed "s/^noncontig-bench: /$r $mode /" >> "$raw"
+		done
+	done
+done
+"$TOP/harness/bench-report.py" "$raw" "$TOP" "$rounds"

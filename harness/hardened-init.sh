@@ -1,0 +1,90 @@
+#!/bin/busybox sh
+# /init of the hardened boot (see hardened.sh).  The built-in KUnit suites
+# have run by now under the sanitizers; this script reads what DMA-API debug
+# and kmemleak found, then loads the fault test module once per fault point
+# with that point armed, and powers off.  Every line the judge reads starts
+# with "noncontig-hardened:".
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t debugfs debugfs /sys/kernel/debug
+D=/sys/kernel/debug
+TIMES=1000000
+
+say() { echo "noncontig-hardened: $*"; }
+
+# kmemleak reports objects it saw unreferenced in two scans over 5 s old;
+# the reports go to the console, their count to the judge.
+leaks() {
+	echo scan > $D/kmemleak
+	sleep 6
+	echo scan > $D/kmemleak
+	cat $D/kmemleak
+	say "kmemleak $1: $(grep -c '^unreferenced object' $D/kmemleak)"
+}
+
+say "init started"
+say "dma-api errors after the KUnit suites: $(cat $D/dma-api/error_count)"
+leaks "after the KUnit suites"
+echo clear > $D/kmemleak
+# Print every DMA-API error from here on, not only the first.
+echo 1000 > $D/dma-api/num_errors
+
+# Faults hit only tasks marked make-it-fail: the test's own thread, around
+# each call of the API.  Order-0, sleeping and highmem allocations count.
+arm() {
+	dir=$D/$1
+	echo Y > $dir/task-filter
+	echo 0 > $dir/verbose
+	echo 1 > $dir/interval
+	echo $TIMES > $dir/times
+	echo $2 > $dir/probability
+	case $1 in
+	fail_page_alloc)
+		echo N > $dir/ignore-gfp-wait
+		echo N > $dir/ignore-gfp-highmem
+		echo 0 > $dir/min-order ;;
+	failslab)
+		echo N > $dir/ignore-gfp-wait ;;
+	esac
+}
+disarm() {
+	echo 0 > $D/$1/probability
+	echo $((TIMES - $(cat $D/$1/times)))
+}
+
+# phase NAME POINT PROBABILITY [FUNCTION]
+phase() {
+	name=$1 point=$2 prob=$3 func=$4
+	[ -n "$func" ] && echo "$func" > $D/fail_function/inject
+	arm "$point" "$prob"
+	say "phase $name begin"
+	insmod /dma_noncontig_faults_kunit.ko
+	rmmod dma_noncontig_faults_kunit
+	say "phase $name end"
+	say "phase $name injected $(disarm "$point")"
+	[ -n "$func" ] && echo > $D/fail_function/inject
+}
+
+phase page_alloc fail_page_alloc 10
+phase slab failslab 10
+phase iova fail_function 30 iommu_dma_noncontig_alloc_iova
+phase map fail_function 30 iommu_dma_noncontig_map
+
+# Everything at once, at a lower rate.
+echo iommu_dma_noncontig_alloc_iova > $D/fail_function/inject
+echo iommu_dma_noncontig_map > $D/fail_function/inject
+arm fail_page_alloc 3
+arm failslab 3
+arm fail_function 10
+say "phase all begin"
+insmod /dma_noncontig_faults_kunit.ko
+rmmod dma_noncontig_faults_kunit
+say "phase all end"
+say "phase all injected $(($(disarm fail_page_alloc) + $(disarm failslab) + $(disarm fail_function)))"
+echo > $D/fail_function/inject
+
+leaks "after the fault phases"
+say "dma-api errors at the end: $(cat $D/dma-api/error_count)"
+say "done"
+poweroff -f

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Judge the console log of the hardened boot (see hardened.sh).
+
+Usage: judge-hardened.py KERNEL_TREE LOG
+
+Prints one 'NAME: ok ...' or 'NAME: FAIL ...' line per check, for check.sh
+to count, and exits non-zero if any failed.  The checks:
+ - the built-in KUnit suites under the sanitizers (judge-log.py up to /init);
+ - DMA-API debug counted both errors the debug suite makes on purpose;
+ - each fault phase: both fault tests ran and passed, and the armed fault
+   point injected faults;
+ - kmemleak found nothing, after the KUnit suites and after the faults;
+ - no sanitizer report (KASAN, lockdep, DEBUG_VM, sleeping in atomic).
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+TAG = "noncontig-hardened: "
+# phase -> the paths its armed fault points reach: calls must fail there
+PHASES = {"page_alloc": ("direct", "iommu"), "slab": ("direct", "iommu"),
+          "iova": ("iommu",), "map": ("iommu",), "all": ("direct", "iommu")}
+# debug_reports_free_with_wrong_size and debug_reports_free_of_foreign_table
+EXPECTED_DMA_API_ERRORS = 2
+SANITIZER = re.compile(r"BUG: KASAN|BUG: sleeping function|kernel BUG at|"
+                       r"WARNING: (?:possible|suspicious|inconsistent)|"
+                       r"inconsistent lock state|BUG: Bad page|"
+                       r"BUG: unable to handle|UBSAN:")
+FAULTS = re.compile(r"faults: (\w+): (\d+) calls, (\d+) allocations failed, "
+                    r"(\d+) vmaps failed, (\d+) bad buffers")
+LOST = re.compile(r"faults: (\w+): (-?\d+) pages and (-?\d+) KiB slab not back")
+IOVA = re.compile(r"lowest IOVA (0x[0-9a-f]+) after warm-up, (0x[0-9a-f]+) at the end")
+
+
+def line(name, ok, text):
+    print(f"{name}: {'ok  ' if ok else 'FAIL'} {text}")
+    return ok
+
+
+def said(text, what):
+    m = re.search(re.escape(TAG + what) + r":? *(-?\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+# A module's suite is numbered after the built-in ones, which kunit.py parse
+# takes for a crash; its test lines are plain enough to count directly.
+TEST_LINE = re.compile(r"^\[[ 0-9.]*\] {5}(ok|not ok) \d+ (\w+)(.*)$", re.M)
+
+
+def parse_kunit(section):
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "crashed": 0, "errors": 0}
+    for verdict, _, rest in TEST_LINE.findall(section):
+        if "# SKIP" in rest:
+            counts["skipped"] += 1
+        elif verdict == "ok":
+            counts["passed"] += 1
+        else:
+            counts["failed"] += 1
+    if not re.search(r"^\[[ 0-9.]*\] ok \d+ dma_noncontig_faults\s*$", section, re.M):
+        counts["errors"] += 1
+    return counts
+
+
+def main():
+    tree, log = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+    text = log.read_text(errors="replace").replace("\r", "")
+    ok = True
+
+    k = subprocess.run([sys.executable, str(Path(__file__).with_name("judge-log.py")),
+                        str(tree), str(log), "hardened", TAG + "init started"],
+                       capture_output=True, text=True)
+    ok &= line("kunit-sanitizers", k.returncode == 0,
+               k.stdout.strip().replace("\n", " |"))
+
+    n = said(text, "dma-api errors after the KUnit suites")
+    ok &= line("dma-api-debug", n == EXPECTED_DMA_API_ERRORS,
+               f"{n} errors counted after the debug suite (expected {EXPECTED_DMA_API_ERRORS})")
+
+    calls = failed = injected_total = 0
+    worst_pages = worst_slab = 0
+    for phase in PHASES:
+        m = re.search(re.escape(TAG + f"phase {phase} begin") + r"(.*?)" +
+                      re.escape(TAG + f"phase {phase} end"), text, re.S)
+        if not m:
+            ok &= line(f"faults-{phase}", False, "phase did not run")
+            continue
+        section = m.group(1)
+        c = parse_kunit(section)
+        injected = said(text, f"phase {phase} injected") or 0
+        figs = FAULTS.findall(section)
+        lost = LOST.findall(section)
+        p_calls = sum(int(f[1]) for f in figs)
+        p_failed = sum(int(f[2]) + int(f[3]) for f in figs)
+        calls += p_calls
+        failed += p_failed
+        injected_total += injected
+        for _, pages, slab in lost:
+            worst_pages = max(worst_pages, int(pages))
+            worst_slab = max(worst_slab, int(slab))
+        iova = IOVA.search(section)
+        growth = (int(iova.group(1), 16) - int(iova.group(2), 16)) if iova else None
+        unhit = [path for path in PHASES[phase]
+                 if not any(f[0] == path and int(f[2]) + int(f[3]) for f in figs)]
+        good = (c["passed"] == 2 and not (c["failed"] + c["crashed"] + c["errors"] + c["skipped"])
+                and injected > 0 and len(figs) == 2 and not unhit)
+        ok &= line(f"faults-{phase}", good,
+                   f"{c['passed']}/2 tests passed, {p_calls} calls, {p_failed} failed, "
+                   f"{injected} faults injected"
+                   + (f", but no call failed on: {', '.join(unhit)}" if unhit else "")
+                   + (f", IOVA low-water moved {growth // 1024} KiB" if growth is not None else ""))
+
+    for when in ("after the KUnit suites", "after the fault phases"):
+        n = said(text, f"kmemleak {when}")
+        ok &= line("kmemleak", n == 0, f"{n} unreferenced objects {when} (expected 0)")
+    n = said(text, "dma-api errors at the end")
+    ok &= line("dma-api-faults", n == EXPECTED_DMA_API_ERRORS,
+               f"{n} DMA-API errors at the end (expected {EXPECTED_DMA_API_ERRORS}: none from the faults)")
+    reports = SANITIZER.findall(text)
+    ok &= line("sanitizers", not reports,
+               f"{len(reports)} sanitizer reports (expected 0)"
+               + (": " + "; ".join(sorted(set(reports))) if reports else ""))
+    ok &= line("hardened-boot", TAG + "done" in text and "reboot: Power down" in text,
+               "init finished and the kernel powered off")
+    print(f"hardened figures: {calls} allocations tried under faults, {failed} failed cleanly, "
+          f"{injected_total} faults injected; at most {worst_pages} pages and {worst_slab} KiB "
+          f"slab not back per run (limits 1024 pages, 4096 KiB; kmemleak is the exact check)")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
