@@ -33,8 +33,24 @@ verify() {
 		echo "verify: FAIL series/ and build/linux differ (make verify)"
 }
 
+# The benchmark patch must also apply where upstream's implementation is:
+# checked against the pristine tree in a scratch index, without a checkout.
+bench_patch() {
+	local patch idx
+	patch=$(ls "$SERIES"/*-dma-mapping-benchmark-add-a-noncontiguous-*.patch | head -n 1)
+	idx=$(mktemp -u)
+	if GIT_INDEX_FILE=$idx tgit read-tree pristine &&
+		GIT_INDEX_FILE=$idx tgit apply --cached --check "$patch"; then
+		echo "bench-patch: ok   $(basename "$patch") applies on the unmodified Debian tree"
+	else
+		echo "bench-patch: FAIL $(basename "$patch") does not apply on the unmodified Debian tree"
+	fi
+	rm -f "$idx"
+}
+
 tally selftest "$TOP/harness/selftest.sh"
 tally verify verify
+tally bench-patch bench_patch
 tally checkpatch "$TOP/harness/checkpatch.sh"
 tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"

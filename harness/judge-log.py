@@ -47,10 +47,11 @@ def main():
     text = log.read_text(errors="replace")
     problems = []
 
-    kunit_log = log
+    kunit_log, kunit_text = log, text
     if len(sys.argv) > 4:
         kunit_log = Path(str(log) + ".kunit")
-        kunit_log.write_text(text.split(sys.argv[4], 1)[0])
+        kunit_text = text.split(sys.argv[4], 1)[0]
+        kunit_log.write_text(kunit_text)
     parse = subprocess.run(
         [sys.executable, str(tree / "tools/testing/kunit/kunit.py"), "parse", str(kunit_log)],
         capture_output=True, text=True)
@@ -90,6 +91,11 @@ def main():
     if re.search(r"^\[[ 0-9.]*\]\s+ok \d+ iommu_device_cannot_write_to_device_buffer\s*$",
                  text, re.M) and not re.search(r"DMAR: \[DMA Write.*\n?.*PTE Write access is not set", text):
         problems.append("no IOMMU fault logged for the device write into a DMA_TO_DEVICE buffer")
+    # Sizes that cannot be served fail quietly: no allocation-failure splat
+    # and no OOM kill while the suites run (injected faults come later).
+    for what in ("page allocation failure", "invoked oom-killer"):
+        if what in kunit_text:
+            problems.append(f"'{what}' in the log: an unservable size was not quiet")
     fatal = FATAL.findall(text)
     if fatal:
         problems.append("kernel reported: " + ", ".join(sorted(set(fatal))))
