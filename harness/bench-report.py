@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn the side-by-side benchmark's raw lines into the table and the plot.
 
-Usage: bench-report.py RAW TOP ROUNDS
+Usage: bench-report.py RAW TOP ROUNDS SECONDS
 
 RAW lines: 'ROUND MODE LABEL KIB ALLOC_US FREE_US ENTRIES TABLE_BYTES', with
 LABEL ours, upstream or floor and MODE on|off (the IOMMU).  Latency is one
@@ -29,7 +29,7 @@ def human(kib):
 
 
 def main():
-    raw, top, rounds = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    raw, top, rounds, seconds = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
     lat = defaultdict(list)
     table = {}
     failed = []
@@ -78,7 +78,7 @@ def main():
 
     text = "\n".join(out)
     print(text)
-    print(f"\nmedians of {rounds} alternating rounds; latency = one allocation + its free;"
+    print(f"\nmedians of {rounds} alternating rounds of {seconds} s per run; latency = one allocation + its free;"
           f" bookkeeping at 64 MiB behind the IOMMU: {bo} bytes against {bu}"
           + (f" (1/{bu // bo})" if bo else ""))
     for f in failed:

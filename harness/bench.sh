@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: ours against the implementation Linux 6.1 ships.
-#   bench.sh [ROUNDS]      (default 3; 'make bench')
+#   [BENCH_SECONDS=N] bench.sh [ROUNDS]   (defaults 2 s and 5 rounds;
+#                                          'make bench [ROUNDS=N]')
 # Builds the benchmark kernel twice with config/bench.config: build/linux
 # (base + series) and build/upstream-tree (the unmodified Debian tree plus
 # only the series' benchmark patch).  Then, ROUNDS times, boots both under
@@ -10,7 +11,8 @@
 # medians and ratios and draws the plot.  Raw lines: build/bench/raw.txt.
 . "$(dirname "$0")/lib.sh"
 
-rounds=${1:-3}
+rounds=${1:-5}
+seconds=${BENCH_SECONDS:-2}
 "$TOP/harness/deps.sh"
 "$TOP/harness/tree.sh"
 "$TOP/harness/apply.sh"
@@ -55,11 +57,11 @@ for r in $(seq 1 "$rounds"); do
 			QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=600 \
 				"$TOP/harness/qemu.sh" "$BUILD/out/bench-$kind/arch/x86/boot/bzImage" \
 				"$mode" "$log" cma=256M bench_kind="$kind" \
-				bench_zero=$zero bench_floor=$floor
+				bench_zero=$zero bench_floor=$floor bench_seconds="$seconds"
 			grep -q "noncontig-bench: done" "$log" || die "benchmark boot did not finish; log: $log"
 			grep "^noncontig-bench: " "$log" | grep -v done |
 				sed "s/^noncontig-bench: /$r $mode /" >> "$raw"
 		done
 	done
 done
-"$TOP/harness/bench-report.py" "$raw" "$TOP" "$rounds"
+"$TOP/harness/bench-report.py" "$raw" "$TOP" "$rounds" "$seconds"

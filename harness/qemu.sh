@@ -2,9 +2,11 @@
 # Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU and the
 # edu PCI device; the console goes to LOG.  The one place QEMU command lines
 # are built.
-#   [QEMU_INITRD=FILE] qemu.sh KERNEL on|off LOG [extra kernel args...]
+#   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] qemu.sh KERNEL on|off LOG [kernel args...]
 # Without an initramfs the kernel powers off after its KUnit suites; with one
-# its /init does.
+# its /init does.  QEMU_ICOUNT=N runs the guest clock from the instruction
+# count (2^N ns per instruction): timings then measure the work the guest
+# does, free of the host's load, as the benchmark wants.
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1 iommu=$2 log=$3
@@ -24,6 +26,7 @@ args=(-machine q35,accel=tcg -cpu max -smp 2 -m 1G
       -device intel-iommu
       -device edu,dma_mask=0xffffffff
       -kernel "$kernel")
+[ -z "${QEMU_ICOUNT:-}" ] || args+=(-icount "shift=$QEMU_ICOUNT")
 if [ -n "${QEMU_INITRD:-}" ]; then
 	args+=(-initrd "$QEMU_INITRD")
 else
