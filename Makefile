@@ -55,7 +55,7 @@ ON_SERIES := checkpatch kerneldoc callers nodma bisect selftest hardened
 $(ON_SERIES): apply
 	@$(H)/$@.sh
 
-## bench      side-by-side benchmark against the unmodified Debian tree (ROUNDS=5)
+## bench      side-by-side benchmark against the unmodified Debian tree (ROUNDS=3)
 bench:
 	@$(H)/bench.sh $(ROUNDS)
 

@@ -3,7 +3,8 @@
 # dma_map_benchmark through driver_override, run the noncontiguous mode for
 # each size, print one 'noncontig-bench:' line per run, power off.
 # The kernel command line passes bench_kind (ours|upstream), bench_zero
-# (1: ask for __GFP_ZERO) and bench_floor (1: also run the floor).
+# (1: ask for __GFP_ZERO), bench_floor (1: also run the floor), bench_sizes
+# (KiB, comma-separated) and bench_seconds.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -29,7 +30,7 @@ run() {
 	[ -n "$alloc" ] || echo "$out"
 }
 
-for kib in 4 64 1024 4096 16384 65536; do
+for kib in $(echo "${bench_sizes:-4,64,1024,4096,16384,65536}" | tr , ' '); do
 	if [ "${bench_zero:-0}" = 1 ]; then
 		run "$bench_kind" $kib -z
 	else

@@ -21,12 +21,12 @@ esac
 # bits to match (its default is 28), so the direct path reaches the device
 # deterministically.  intel-iommu must come before the devices behind it.
 append="console=ttyS0 intel_iommu=$iommu panic=-1"
-args=(-machine q35,accel=tcg -cpu max -smp 2 -m 1G
+args=(-machine q35,accel=tcg -cpu max -smp "${QEMU_SMP:-2}" -m 1G
       -nographic -no-reboot
       -device intel-iommu
       -device edu,dma_mask=0xffffffff
       -kernel "$kernel")
-[ -z "${QEMU_ICOUNT:-}" ] || args+=(-icount "shift=$QEMU_ICOUNT")
+[ -z "${QEMU_ICOUNT:-}" ] || args+=(-icount "shift=$QEMU_ICOUNT,sleep=off")
 if [ -n "${QEMU_INITRD:-}" ]; then
 	args+=(-initrd "$QEMU_INITRD")
 else
