@@ -53,36 +53,37 @@ disarm() {
 	echo $((TIMES - $(cat $D/$1/times)))
 }
 
-# phase NAME POINT PROBABILITY [FUNCTION]
+# phase NAME "POINT:PROBABILITY..." [FUNCTION...]: arm the points (and
+# fail_function on the functions), load the fault module once, disarm, and
+# report how many faults the points injected together.
 phase() {
-	name=$1 point=$2 prob=$3 func=$4
-	[ -n "$func" ] && echo "$func" > $D/fail_function/inject
-	arm "$point" "$prob"
+	name=$1 points=$2
+	shift 2
+	for func in "$@"; do
+		echo "$func" > $D/fail_function/inject
+	done
+	for p in $points; do
+		arm "${p%%:*}" "${p##*:}"
+	done
 	say "phase $name begin"
 	insmod /dma_noncontig_faults_kunit.ko
 	rmmod dma_noncontig_faults_kunit
 	say "phase $name end"
-	say "phase $name injected $(disarm "$point")"
-	[ -n "$func" ] && echo > $D/fail_function/inject
+	injected=0
+	for p in $points; do
+		injected=$((injected + $(disarm "${p%%:*}")))
+	done
+	say "phase $name injected $injected"
+	echo > $D/fail_function/inject
 }
 
-phase page_alloc fail_page_alloc 10
-phase slab failslab 10
-phase iova fail_function 30 iommu_dma_noncontig_alloc_iova
-phase map fail_function 30 iommu_dma_noncontig_map
-
-# Everything at once, at a lower rate.
-echo iommu_dma_noncontig_alloc_iova > $D/fail_function/inject
-echo iommu_dma_noncontig_map > $D/fail_function/inject
-arm fail_page_alloc 3
-arm failslab 3
-arm fail_function 10
-say "phase all begin"
-insmod /dma_noncontig_faults_kunit.ko
-rmmod dma_noncontig_faults_kunit
-say "phase all end"
-say "phase all injected $(($(disarm fail_page_alloc) + $(disarm failslab) + $(disarm fail_function)))"
-echo > $D/fail_function/inject
+IOVA=iommu_dma_noncontig_alloc_iova MAP=iommu_dma_noncontig_map
+phase page_alloc fail_page_alloc:10
+phase slab failslab:10
+phase iova fail_function:30 $IOVA
+phase map fail_function:30 $MAP
+# everything at once, at a lower rate
+phase all "fail_page_alloc:3 failslab:3 fail_function:10" $IOVA $MAP
 
 leaks "after the fault phases"
 say "dma-api errors at the end: $(cat $D/dma-api/error_count)"

@@ -12,10 +12,17 @@ to count, and exits non-zero if any failed.  The checks:
  - kmemleak found nothing, after the KUnit suites and after the faults;
  - no sanitizer report (KASAN, lockdep, DEBUG_VM, sleeping in atomic).
 """
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+# judge-log.py's pattern for kernel reports: the sanitizers report through it.
+_spec = importlib.util.spec_from_file_location(
+    "judge_log", Path(__file__).with_name("judge-log.py"))
+judge_log = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(judge_log)
 
 TAG = "noncontig-hardened: "
 # phase -> the paths its armed fault points reach: calls must fail there
@@ -23,10 +30,6 @@ PHASES = {"page_alloc": ("direct", "iommu"), "slab": ("direct", "iommu"),
           "iova": ("iommu",), "map": ("iommu",), "all": ("direct", "iommu")}
 # debug_reports_free_with_wrong_size and debug_reports_free_of_foreign_table
 EXPECTED_DMA_API_ERRORS = 2
-SANITIZER = re.compile(r"BUG: KASAN|BUG: sleeping function|kernel BUG at|"
-                       r"WARNING: (?:possible|suspicious|inconsistent)|"
-                       r"inconsistent lock state|BUG: Bad page|"
-                       r"BUG: unable to handle|UBSAN:")
 FAULTS = re.compile(r"faults: (\w+): (\d+) calls, (\d+) allocations failed, "
                     r"(\d+) vmaps failed, (\d+) bad buffers")
 LOST = re.compile(r"faults: (\w+): (-?\d+) pages and (-?\d+) KiB slab not back")
@@ -49,7 +52,7 @@ TEST_LINE = re.compile(r"^\[[ 0-9.]*\] {5}(ok|not ok) \d+ (\w+)(.*)$", re.M)
 
 
 def parse_kunit(section):
-    counts = {"passed": 0, "failed": 0, "skipped": 0, "crashed": 0, "errors": 0}
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     for verdict, _, rest in TEST_LINE.findall(section):
         if "# SKIP" in rest:
             counts["skipped"] += 1
@@ -102,7 +105,7 @@ def main():
         growth = (int(iova.group(1), 16) - int(iova.group(2), 16)) if iova else None
         unhit = [path for path in PHASES[phase]
                  if not any(f[0] == path and int(f[2]) + int(f[3]) for f in figs)]
-        good = (c["passed"] == 2 and not (c["failed"] + c["crashed"] + c["errors"] + c["skipped"])
+        good = (c["passed"] == 2 and not (c["failed"] + c["errors"] + c["skipped"])
                 and injected > 0 and len(figs) == 2 and not unhit)
         ok &= line(f"faults-{phase}", good,
                    f"{c['passed']}/2 tests passed, {p_calls} calls, {p_failed} failed, "
@@ -116,7 +119,7 @@ def main():
     n = said(text, "dma-api errors at the end")
     ok &= line("dma-api-faults", n == EXPECTED_DMA_API_ERRORS,
                f"{n} DMA-API errors at the end (expected {EXPECTED_DMA_API_ERRORS}: none from the faults)")
-    reports = SANITIZER.findall(text)
+    reports = judge_log.FATAL.findall(text)
     ok &= line("sanitizers", not reports,
                f"{len(reports)} sanitizer reports (expected 0)"
                + (": " + "; ".join(sorted(set(reports))) if reports else ""))

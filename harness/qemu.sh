@@ -2,9 +2,10 @@
 # Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU and the
 # edu PCI device; the console goes to LOG.  The one place QEMU command lines
 # are built.
-#   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] qemu.sh KERNEL on|off LOG [kernel args...]
+#   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_TIMEOUT=S]
+#     qemu.sh KERNEL on|off LOG [kernel args...]
 # Without an initramfs the kernel powers off after its KUnit suites; with one
-# its /init does.  QEMU_ICOUNT=N runs the guest clock from the instruction
+# its /init does.  QEMU_SMP sets the vCPUs (default 2).  QEMU_ICOUNT=N runs the guest clock from the instruction
 # count (2^N ns per instruction): timings then measure the work the guest
 # does, free of the host's load, as the benchmark wants.
 . "$(dirname "$0")/lib.sh"
