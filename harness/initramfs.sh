@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a small initramfs: Debian's static busybox, an /init script, and any
-# extra files (kernel modules, test programs) at the root.
-#   initramfs.sh OUT.cpio.gz INIT [FILE...]
+# extra files (kernel modules, test programs) at the root, and optionally a
+# directory copied over the root as it is (programs with their libraries).
+#   [INITRAMFS_ROOT=DIR] initramfs.sh OUT.cpio.gz INIT [FILE...]
 . "$(dirname "$0")/lib.sh"
 
 out=$1 init=$2
@@ -18,6 +19,7 @@ for f in "$@"; do
 	[ -f "$f" ] || die "initramfs: no file $f"
 	cp "$f" "$root/"
 done
+[ -z "${INITRAMFS_ROOT:-}" ] || cp -a "$INITRAMFS_ROOT/." "$root/"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) |
 	gzip -n -9 > "$out.tmp"
 mv "$out.tmp" "$out"

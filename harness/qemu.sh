@@ -3,11 +3,13 @@
 # edu PCI device; the console goes to LOG.  The one place QEMU command lines
 # are built.
 #   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_TIMEOUT=S]
-#     qemu.sh KERNEL on|off LOG [kernel args...]
+#   [QEMU_EXTRA="more QEMU arguments"] qemu.sh KERNEL on|off LOG [kernel args...]
 # Without an initramfs the kernel powers off after its KUnit suites; with one
-# its /init does.  QEMU_SMP sets the vCPUs (default 2).  QEMU_ICOUNT=N runs the guest clock from the instruction
-# count (2^N ns per instruction): timings then measure the work the guest
-# does, free of the host's load, as the benchmark wants.
+# its /init does.  QEMU_SMP sets the vCPUs (default 2).  QEMU_ICOUNT=N runs
+# the guest clock from the instruction count (2^N ns per instruction):
+# timings then measure the work the guest does, free of the host's load, as
+# the benchmark wants.  QEMU_EXTRA adds devices (split at spaces) after the
+# IOMMU, so they sit behind it.
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1 iommu=$2 log=$3
@@ -27,6 +29,8 @@ args=(-machine q35,accel=tcg -cpu max -smp "${QEMU_SMP:-2}" -m 1G
       -device intel-iommu
       -device edu,dma_mask=0xffffffff
       -kernel "$kernel")
+# shellcheck disable=SC2206 # QEMU_EXTRA is split on purpose
+[ -z "${QEMU_EXTRA:-}" ] || args+=($QEMU_EXTRA)
 [ -z "${QEMU_ICOUNT:-}" ] || args+=(-icount "shift=$QEMU_ICOUNT,sleep=off")
 if [ -n "${QEMU_INITRD:-}" ]; then
 	args+=(-initrd "$QEMU_INITRD")
