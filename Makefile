@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers nodma bisect selftest hardened bench clean help
+.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -46,12 +46,14 @@ kunit: build
 ## checkpatch scripts/checkpatch.pl --strict on every patch
 ## kerneldoc  kernel-doc -none -v on the touched files: no new warning
 ## callers    build the in-tree callers and W=1 of the series' directories
+## callers-run  ALSA's HDA driver on the API at run time, IOMMU on and off
+## distro     Debian's amd64 config, W=1, against the unmodified Debian tree
 ## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
 ## bisect     build every patch of the series on its own
 ## selftest   the harness's own tests
 ## hardened   KUnit under KASAN/kmemleak/lockdep, then the fault-injection phases
 # Each of these needs the series applied and runs harness/<target>.sh.
-ON_SERIES := checkpatch kerneldoc callers nodma bisect selftest hardened
+ON_SERIES := checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened
 $(ON_SERIES): apply
 	@$(H)/$@.sh
 

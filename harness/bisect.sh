@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build the base and every patch of the series on its own (x86_64, the
-# minimal test config), in build/out/x86_64-bisect.  One line per commit
-# ('bisect: ok|FAIL SUBJECT'); exits non-zero if any build fails.
+# Build the base and every patch of the series on its own, on x86_64 and on
+# arm64 (the minimal QEMU configs, plus the tree's .kunitconfig once a patch
+# adds it), in build/out/{x86_64,arm64}-bisect.  One line per commit and
+# architecture ('bisect: ok|FAIL ARCH: SUBJECT'); exits non-zero if any
+# build fails.
 . "$(dirname "$0")/lib.sh"
 [ -z "$(tgit status --porcelain --untracked-files=no)" ] ||
 	die "build/linux has uncommitted changes; commit them before 'make bisect'"
@@ -11,15 +13,19 @@ status=0
 n=0
 for c in base $(tgit rev-list --reverse base..series); do
 	subject=$(tgit log -1 --format=%s "$c")
-	log=$LOGS/bisect-$n.log
 	tgit checkout -q --detach "$c"
-	if "$TOP/harness/build.sh" x86_64-bisect >"$log" 2>&1; then
-		echo "bisect: ok   $subject"
-	else
-		cp "$LOGS/build-x86_64-bisect.log" "$log.build" 2>/dev/null || true
-		echo "bisect: FAIL $subject (logs: $log*)"
-		status=1
-	fi
+	for arch in x86_64 arm64; do
+		log=$LOGS/bisect-$arch-$n.log
+		frags=("$TOP/config/$arch-qemu.config")
+		[ -f "$TREE/lib/tests/.kunitconfig" ] && frags+=("$TREE/lib/tests/.kunitconfig")
+		if ARCH=$arch "$TOP/harness/build.sh" "$arch-bisect" "${frags[@]}" >"$log" 2>&1; then
+			echo "bisect: ok   $arch: $subject"
+		else
+			cp "$LOGS/build-$arch-bisect.log" "$log.build" 2>/dev/null || true
+			echo "bisect: FAIL $arch: $subject (logs: $log*)"
+			status=1
+		fi
+	done
 	n=$((n + 1))
 done
 exit $status

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a kernel from build/linux.
-#   [TARGETS=...] [W=1] build.sh [NAME [FRAGMENT...]]
-# NAME defaults to x86_64-kunit, TARGETS to bzImage.
+#   [ARCH=x86_64|arm64] [TARGETS=...] [W=1] build.sh [NAME [FRAGMENT...]]
+# NAME defaults to x86_64-kunit, TARGETS to the architecture's boot image
+# (bzImage, or Image for arm64, cross-compiled with aarch64-linux-gnu-).
 # Output goes to build/out/NAME; the config is the fragments (default: the
 # QEMU platform config plus the tree's lib/tests/.kunitconfig) run through
 # olddefconfig, and every option a fragment sets is checked to have stuck.
@@ -16,10 +17,16 @@ if [ ${#frags[@]} -eq 0 ]; then
 fi
 out=$BUILD/out/$name
 mkdir -p "$out"
-cc="gcc"
-command -v ccache >/dev/null && cc="ccache gcc"
+arch=${ARCH:-x86_64} cross=
+image=bzImage
+if [ "$arch" = arm64 ]; then
+	cross=aarch64-linux-gnu- image=Image
+	command -v ${cross}gcc >/dev/null || die "no ${cross}gcc; run 'make deps' (gcc-aarch64-linux-gnu)"
+fi
+cc="${cross}gcc" hostcc=gcc
+command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache gcc"
 kmake() {
-	make -C "$TREE" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc" "$@"
+	make -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" HOSTCC="$hostcc" "$@"
 }
 
 cat "${frags[@]}" > "$out/fragment.config"
@@ -39,8 +46,9 @@ done)
 [ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
 
-# TARGETS (default bzImage) and W (extra warnings) come from the environment.
-targets=${TARGETS:-bzImage}
+# TARGETS (default the boot image) and W (extra warnings) come from the
+# environment.
+targets=${TARGETS:-$image}
 stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W})"
 logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} $targets
 stage build "$name: done (log: $LOGS/build-$name.log)"

@@ -55,24 +55,29 @@ tally checkpatch "$TOP/harness/checkpatch.sh"
 tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
 tally nodma "$TOP/harness/nodma.sh"
+tally callers-run "$TOP/harness/callers-run.sh"
+summary+=("$(echo "$last_out" | grep -E '^callers-hda-' | sed 's/^/             /')")
 tally bisect "$TOP/harness/bisect.sh"
+tally distro "$TOP/harness/distro.sh"
 
 stage check "KUnit kernel"
-rm -f "$LOGS"/kunit-iommu-*.result
+rm -f "$LOGS"/kunit-iommu-*.result "$LOGS"/kunit-arm64-*.result
 if "$TOP/harness/build.sh" x86_64-kunit; then
 	"$TOP/harness/kunit.sh" on off || true
 else
 	echo "  build: FAIL (log: $LOGS/build-x86_64-kunit.log)"
 fi
-for mode in on off; do
-	result=$LOGS/kunit-iommu-$mode.result
+stage check "KUnit kernel, arm64"
+"$TOP/harness/arm64.sh" on off || true
+for run in iommu-on iommu-off arm64-on arm64-off; do
+	result=$LOGS/kunit-$run.result
 	if [ -f "$result" ]; then
 		read -r label total pass fail skip verdict < "$result"
 	else
-		label=iommu-$mode total=0 pass=0 fail=0 skip=0 verdict=missing
+		label=$run total=0 pass=0 fail=0 skip=0 verdict=missing
 	fi
-	summary+=("$(printf 'kunit %-6s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
-		"$mode" "$total" "$pass" "$fail" "$skip" "$verdict")")
+	summary+=("$(printf 'kunit %-9s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
+		"${run#iommu-}" "$total" "$pass" "$fail" "$skip" "$verdict")")
 	# the run's log checks (expected warnings, no other warning or
 	# DMA-API error, clean shutdown) count as one more check
 	[ "$verdict" = ok ] && pass=$((pass + 1)) || fail=$((fail + 1))

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU and the
-# edu PCI device; the console goes to LOG.  The one place QEMU command lines
+# Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU, or arm64
+# (virt) with an SMMUv3, and the edu PCI device; the console goes to LOG.  The one place QEMU command lines
 # are built.
 #   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_TIMEOUT=S]
-#   [QEMU_EXTRA="more QEMU arguments"] qemu.sh KERNEL on|off LOG [kernel args...]
+#   [QEMU_EXTRA="more QEMU arguments"] [QEMU_ARCH=arm64] qemu.sh KERNEL on|off LOG [kernel args...]
 # Without an initramfs the kernel powers off after its KUnit suites; with one
 # its /init does.  QEMU_SMP sets the vCPUs (default 2).  QEMU_ICOUNT=N runs
 # the guest clock from the instruction count (2^N ns per instruction):
@@ -20,15 +20,25 @@ on | off) ;;
 *) die "qemu.sh: IOMMU must be 'on' or 'off', not '$iommu'" ;;
 esac
 
-# 1 GiB keeps all memory below 4 GiB, and edu's DMA mask is raised to 32
-# bits to match (its default is 28), so the direct path reaches the device
-# deterministically.  intel-iommu must come before the devices behind it.
-append="console=ttyS0 intel_iommu=$iommu panic=-1"
-args=(-machine q35,accel=tcg -cpu max -smp "${QEMU_SMP:-2}" -m 1G
-      -nographic -no-reboot
-      -device intel-iommu
-      -device edu,dma_mask=0xffffffff
-      -kernel "$kernel")
+# 1 GiB keeps all memory below 4 GiB (on arm64's virt machine RAM starts at
+# 1 GiB), and edu's DMA mask is raised to 32 bits to match (its default is
+# 28), so the direct path reaches the device deterministically.
+# intel-iommu must come before the devices behind it.  With QEMU_ARCH=arm64
+# the machine is virt with an SMMUv3 (IOMMU on) or without one (off).
+if [ "${QEMU_ARCH:-x86_64}" = arm64 ]; then
+	qemu=qemu-system-aarch64
+	machine=virt
+	[ "$iommu" = on ] && machine+=,iommu=smmuv3
+	append="console=ttyAMA0 panic=-1"
+	args=(-machine "$machine" -cpu max,pauth-impdef=on)
+else
+	qemu=qemu-system-x86_64
+	append="console=ttyS0 intel_iommu=$iommu panic=-1"
+	args=(-machine q35,accel=tcg -cpu max -device intel-iommu)
+fi
+args+=(-smp "${QEMU_SMP:-2}" -m 1G -nographic -no-reboot
+       -device edu,dma_mask=0xffffffff
+       -kernel "$kernel")
 # shellcheck disable=SC2206 # QEMU_EXTRA is split on purpose
 [ -z "${QEMU_EXTRA:-}" ] || args+=($QEMU_EXTRA)
 [ -z "${QEMU_ICOUNT:-}" ] || args+=(-icount "shift=$QEMU_ICOUNT,sleep=off")
@@ -39,7 +49,7 @@ else
 fi
 args+=(-append "$append $*")
 
-timeout "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 "${args[@]}" </dev/null >"$log" 2>&1 || {
+timeout "${QEMU_TIMEOUT:-900}" "$qemu" "${args[@]}" </dev/null >"$log" 2>&1 || {
 	rc=$?
 	[ $rc = 124 ] && die "QEMU timed out after ${QEMU_TIMEOUT:-900}s; console log: $log"
 	die "QEMU exited with $rc; console log: $log"

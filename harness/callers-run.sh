@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Unmodified in-tree callers at run time: ALSA's HDA driver allocates its PCM
+# buffers with dma_alloc_noncontiguous() (sound/core/memalloc.c).  Build a
+# kernel with the callers and the function tracer, boot it with QEMU's
+# intel-hda and hda-output (its sound goes to a wav file) with the IOMMU on
+# (buffers behind one IOVA) and off (the direct path's one chunk), play
+# noise through it with aplay, and judge (judge-callers.py) that the wav
+# holds the noise byte for byte, that the trace shows the API did the work,
+# and that the log has no warning or DMA-API error.
+#   callers-run.sh [on] [off]          (default: both)
+#   NO_BUILD=1 callers-run.sh ...      use the kernel already built
+. "$(dirname "$0")/lib.sh"
+
+name=x86_64-callers-run
+out=$BUILD/out/$name
+frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/callers.config"
+       "$TOP/config/runtime.config")
+modes=("$@")
+[ ${#modes[@]} -gt 0 ] || modes=(on off)
+if [ -z "${NO_BUILD:-}" ]; then
+	if ! "$TOP/harness/build.sh" "$name" "${frags[@]}" >&2; then
+		echo "callers-run: FAIL build (log: $LOGS/build-$name.log)"
+		exit 1
+	fi
+fi
+
+# The initramfs: aplay with its libraries and ALSA's configuration, and two
+# blocks of noise to play (2 s each, fixed seeds), each followed by 0.25 s
+# of silence: QEMU drops the last few ms the device read when the stream
+# stops, so the judge checks the noise and not the padding.
+aplay=$(command -v aplay) || die "no aplay; run 'make deps' (alsa-utils)"
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/usr/bin" "$root/usr/share"
+cp "$aplay" "$root/usr/bin/"
+ldd "$aplay" | grep -o '/[^ ]*' | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+cp -a /usr/share/alsa "$root/usr/share/"
+noise="$out/noise"
+mkdir -p "$noise"
+for kind in rw mmap; do
+	python3 -c 'import random, sys
+r = random.Random(sys.argv[1])
+sys.stdout.buffer.write(r.randbytes(2 * 44100 * 4) + bytes(44100))' \
+		"$kind" > "$noise/noise-$kind.raw"
+done
+INITRAMFS_ROOT=$root "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
+	"$TOP/harness/callers-init.sh" "$noise/noise-rw.raw" "$noise/noise-mmap.raw" >&2
+
+# Trace the API and the two paths under it; the trace shows each caller.
+funcs=dma_alloc_noncontiguous,dma_free_noncontiguous,dma_vmap_noncontiguous
+funcs+=,dma_vunmap_noncontiguous,dma_mmap_noncontiguous
+funcs+=,iommu_dma_alloc_noncontig,iommu_dma_free_noncontig
+funcs+=,dma_direct_alloc_pages,dma_direct_free_pages
+status=0
+for mode in "${modes[@]}"; do
+	log=$LOGS/callers-$mode.log wav=$LOGS/callers-$mode.wav
+	rm -f "$wav"
+	stage boot "callers kernel, IOMMU $mode, aplay through intel-hda" >&2
+	QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
+	QEMU_EXTRA="-audiodev wav,id=snd0,path=$wav,out.frequency=44100,out.channels=2,out.format=s16
+		    -device intel-hda -device hda-output,audiodev=snd0,mixer=off" \
+		"$TOP/harness/qemu.sh" "$out/arch/x86/boot/bzImage" "$mode" "$log" \
+		ftrace=function "ftrace_filter=$funcs" || true
+	"$TOP/harness/judge-callers.py" "$log" "$wav" "$mode" "$noise" || status=1
+done
+exit $status

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Judge one boot of the callers kernel (see callers-run.sh).
+
+Usage: judge-callers.py LOG WAV on|off NOISE_DIR
+
+Prints one 'callers-hda-MODE: ok|FAIL ...' line and exits non-zero on
+failure.  Passes when both aplay runs (read/write and mmap) exited 0, the wav
+file QEMU wrote holds each block of noise byte for byte, the function trace
+shows ALSA's noncontiguous allocator calling the API, the IOMMU path (on) or
+the direct path (off) serving every allocation and every allocation freed,
+and the log has no warning, kernel report, DMA-API error or allocation
+failure.
+"""
+import importlib.util
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "judge_log", Path(__file__).with_name("judge-log.py"))
+judge_log = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(judge_log)
+
+TAG = "noncontig-callers: "
+# each played file: 2 s of 44.1 kHz S16_LE stereo noise, then silence
+NOISE_BYTES = 2 * 44100 * 4
+# "aplay-70 [001] ..... 5.1: dma_alloc_noncontiguous <-snd_dma_noncontig_alloc"
+TRACE = re.compile(r"trace\s+(\S+)-\d+\s+\[\d+\].*?:\s+(\w+) <-(\w+)")
+# the direct path's page allocation, reached from the API (the helpers
+# between may be inlined)
+DIRECT_PARENTS = ("dma_alloc_noncontiguous", "__dma_alloc_noncontiguous",
+                  "dma_noncontig_alloc_chunk", "__dma_alloc_pages")
+
+
+def wav_data(path):
+    """The PCM bytes of a wav file: the payload of its 'data' chunk."""
+    raw = path.read_bytes()
+    pos = 12
+    while pos + 8 <= len(raw):
+        cid, size = raw[pos:pos + 4], int.from_bytes(raw[pos + 4:pos + 8], "little")
+        if cid == b"data":
+            return raw[pos + 8:]
+        pos += 8 + size
+    return b""
+
+
+def main():
+    log, wav, mode, noise = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+    name = f"callers-hda-{mode}"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    said = [l.split(TAG, 1)[1].strip() for l in text.splitlines() if TAG in l]
+    problems = []
+
+    for kind in ("rw", "mmap"):
+        if f"aplay {kind} exit 0" not in said:
+            problems.append(f"aplay {kind} did not exit 0")
+    data = wav_data(wav) if wav.exists() else b""
+    intact = []
+    for kind in ("rw", "mmap"):
+        block = (noise / f"noise-{kind}.raw").read_bytes()[:NOISE_BYTES]
+        if block in data:
+            intact.append(kind)
+        else:
+            problems.append(f"the {kind} noise is not in {wav} intact")
+
+    calls = Counter()
+    for l in said:
+        m = TRACE.match(l)
+        if m:
+            calls[(m.group(1), m.group(2), m.group(3))] += 1
+    # ALSA's allocator calls the API; the frees and the mmap are tail calls
+    # from it, so their parent is ALSA's caller one level up.  All in aplay.
+    allocs = calls[("aplay", "dma_alloc_noncontiguous", "snd_dma_noncontig_alloc")]
+    vmaps = calls[("aplay", "dma_vmap_noncontiguous", "snd_dma_noncontig_alloc")]
+    frees, vunmaps, mmaps = (sum(n for (task, f, p), n in calls.items()
+                                 if task == "aplay" and f == fn and p.startswith("snd_"))
+                             for fn in ("dma_free_noncontiguous", "dma_vunmap_noncontiguous",
+                                        "dma_mmap_noncontiguous"))
+    iommu = sum(n for (t, f, p), n in calls.items() if f == "iommu_dma_alloc_noncontig")
+    direct = sum(n for (t, f, p), n in calls.items()
+                 if f == "dma_direct_alloc_pages" and p in DIRECT_PARENTS)
+    if "trace end" not in said:
+        problems.append("no trace printed")
+    if allocs < 2:
+        problems.append(f"ALSA allocated {allocs} buffers with the API, expected one per aplay run")
+    if (frees, vmaps, vunmaps) != (allocs, allocs, allocs):
+        problems.append(f"{allocs} allocations but {vmaps} vmaps, {vunmaps} vunmaps, {frees} frees")
+    if mmaps < 1:
+        problems.append("aplay -M did not map the buffer with dma_mmap_noncontiguous")
+    want = (allocs, 0) if mode == "on" else (0, allocs)
+    if (iommu, direct) != want:
+        problems.append(f"{iommu} allocations on the IOMMU path and {direct} on the direct "
+                        f"path, expected {want[0]} and {want[1]}")
+
+    if "DMA-API: debugging enabled" not in text:
+        problems.append("DMA-API debug is not on")
+    if not any(l.startswith("dma-api errors: 0") for l in said):
+        problems.append("DMA-API debug counted errors (or was not read)")
+    for pat, what in ((judge_log.FATAL, "kernel report"),
+                      (judge_log.DMA_API_ERR, "DMA-API error"),
+                      (re.compile(r"WARNING:|page allocation failure|oom-killer"), "warning")):
+        hits = [l for l in text.splitlines() if pat.search(l)]
+        if hits:
+            problems.append(f"{len(hits)} {what} line(s), first: {hits[0].strip()}")
+    if "done" not in said or "reboot: Power down" not in text:
+        problems.append("/init did not finish and power off")
+
+    if problems:
+        print(f"{name}: FAIL " + "; ".join(problems) + f" (log: {log})")
+        return 1
+    print(f"{name}: ok   {allocs} buffers from ALSA through the API "
+          f"({'IOMMU' if mode == 'on' else 'direct'} path), {mmaps} mmap, "
+          f"rw and mmap noise intact in the wav ({len(data)} bytes), 0 DMA-API errors, 0 warnings")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
