@@ -111,4 +111,51 @@ else
 	result cache_detects_stale_and_broken_entries 1 "no cache entry to test with"
 fi
 
+# 10. judge-callers.py: a good synthetic boot passes; a flipped bit in the
+# device's output, an allocation on the wrong path, a missing mmap, a
+# warning in the log each fail it.
+judge=$TOP/harness/judge-callers.py
+jc=$scratch/callers
+mkdir -p "$jc"
+python3 - "$jc" <<'PY'
+import random, struct, sys
+from pathlib import Path
+d = Path(sys.argv[1])
+pcm = b""
+for kind in ("rw", "mmap"):
+    block = random.Random(kind).randbytes(2 * 44100 * 4)
+    (d / f"noise-{kind}.raw").write_bytes(block + bytes(44100))
+    pcm += block + bytes(1000)
+hdr = (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt "
+       + struct.pack("<IHHIIHH", 16, 1, 2, 44100, 176400, 4, 16) + b"data" + struct.pack("<I", len(pcm)))
+(d / "good.wav").write_bytes(hdr + pcm)
+bad = bytearray(hdr + pcm)
+bad[len(hdr) + 1000] ^= 1
+(d / "bad.wav").write_bytes(bytes(bad))
+T = "noncontig-callers: "
+tr = lambda pid, f, p: f"{T}trace            aplay-{pid}      [000] .....     1.0: {f} <-{p}"
+log = ["[    0.7] DMA-API: debugging enabled by kernel config", T + "init started",
+       T + "aplay rw exit 0", T + "aplay mmap exit 0", T + "trace begin"]
+for pid in (39, 40):
+    log += [tr(pid, "dma_alloc_noncontiguous", "snd_dma_noncontig_alloc"),
+            tr(pid, "iommu_dma_alloc_noncontig", "dma_alloc_noncontiguous"),
+            tr(pid, "dma_vmap_noncontiguous", "snd_dma_noncontig_alloc")]
+    if pid == 40:
+        log.append(tr(pid, "dma_mmap_noncontiguous", "snd_pcm_mmap_data"))
+    log += [tr(pid, "dma_vunmap_noncontiguous", "snd_dma_noncontig_free"),
+            tr(pid, "dma_free_noncontiguous", "snd_pcm_lib_free_pages")]
+log += [T + "trace end", T + "dma-api errors: 0", T + "done", "[    5.0] reboot: Power down"]
+text = "\n".join(log) + "\n"
+(d / "good.log").write_text(text)
+(d / "nommap.log").write_text(text.replace("dma_mmap_noncontiguous", "other"))
+(d / "warn.log").write_text(text + "[    4.0] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x1\n")
+PY
+ok=0
+"$judge" "$jc/good.log" "$jc/good.wav" on "$jc" >/dev/null || ok=1
+"$judge" "$jc/good.log" "$jc/bad.wav" on "$jc" >/dev/null && ok=1
+"$judge" "$jc/good.log" "$jc/good.wav" off "$jc" >/dev/null && ok=1
+"$judge" "$jc/nommap.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
+"$judge" "$jc/warn.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
+result judge_callers_catches_bad_data_wrong_path_and_warnings $ok
+
 exit $status
