@@ -4,7 +4,8 @@
 
 PKGS=(gcc make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-utils
       python3 python3-ply python3-git git ccache qemu-system-x86 busybox-static
-      gnuplot-nox alsa-utils linux-config-6.1
+      gnuplot-nox alsa-utils linux-config-6.1 gcc-aarch64-linux-gnu
+      qemu-system-arm
       "$SRC_PKG")
 
 missing=()
