@@ -46,7 +46,7 @@ kunit: build
 ## checkpatch scripts/checkpatch.pl --strict on every patch
 ## kerneldoc  kernel-doc -none -v on the touched files: no new warning
 ## callers    build the in-tree callers and W=1 of the series' directories
-## callers-run  ALSA's HDA driver on the API at run time, IOMMU on and off
+## callers-run  ALSA's HDA driver and vivid's videobuf2 queues on the API at run time, IOMMU on and off
 ## distro     Debian's amd64 config, W=1, against the unmodified Debian tree
 ## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
 ## bisect     build every patch of the series on its own

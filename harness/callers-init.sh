@@ -3,7 +3,9 @@
 # through QEMU's HDA controller with ALSA's aplay, once with read/write
 # transfers (the kernel copies through the buffer's vmap) and once through
 # mmap (user space writes the buffer's pages through
-# dma_mmap_noncontiguous), then print the function trace of the API.
+# dma_mmap_noncontiguous); then capture frames from vivid into non-coherent
+# videobuf2-dma-contig buffers (vivid-capture.c); then print the function
+# trace of the API.
 # Every line the judge reads starts with "noncontig-callers:".
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -32,6 +34,8 @@ play() {
 }
 play rw /noise-rw.raw
 play mmap /noise-mmap.raw -M
+/vivid-capture
+say "vivid exit $?"
 
 echo 0 > $T/tracing_on
 say "trace begin"

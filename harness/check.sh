@@ -56,7 +56,7 @@ tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
 tally nodma "$TOP/harness/nodma.sh"
 tally callers-run "$TOP/harness/callers-run.sh"
-summary+=("$(echo "$last_out" | grep -E '^callers-hda-' | sed 's/^/             /')")
+summary+=("$(echo "$last_out" | grep -E '^callers-(hda|vivid)-' | sed 's/^/             /')")
 tally bisect "$TOP/harness/bisect.sh"
 tally distro "$TOP/harness/distro.sh"
 

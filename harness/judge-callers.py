@@ -3,13 +3,19 @@
 
 Usage: judge-callers.py LOG WAV on|off NOISE_DIR
 
-Prints one 'callers-hda-MODE: ok|FAIL ...' line and exits non-zero on
-failure.  Passes when both aplay runs (read/write and mmap) exited 0, the wav
-file QEMU wrote holds each block of noise byte for byte, the function trace
-shows ALSA's noncontiguous allocator calling the API, the IOMMU path (on) or
-the direct path (off) serving every allocation and every allocation freed,
-and the log has no warning, kernel report, DMA-API error or allocation
-failure.
+Prints a 'callers-hda-MODE: ok|FAIL ...' and a 'callers-vivid-MODE: ok|FAIL
+...' line and exits non-zero on a failure.
+
+HDA passes when both aplay runs (read/write and mmap) exited 0, the wav file
+QEMU wrote holds each block of noise byte for byte, the function trace shows
+ALSA's noncontiguous allocator calling the API in aplay, the IOMMU path (on)
+or the direct path (off) serving every allocation and every allocation
+freed.  vivid passes when vivid-capture saw every frame of its non-coherent
+buffers equal to the coherent reference, and the trace shows
+videobuf2-dma-contig allocating, vmapping, mmapping and freeing each of its
+buffers through the API on the direct path (vivid is a platform device: no
+IOMMU in either mode).  Both fail when the log has a warning, a kernel
+report, a DMA-API error or an allocation failure.
 """
 import importlib.util
 import re
@@ -27,6 +33,8 @@ TAG = "noncontig-callers: "
 NOISE_BYTES = 2 * 44100 * 4
 # "aplay-70 [001] ..... 5.1: dma_alloc_noncontiguous <-snd_dma_noncontig_alloc"
 TRACE = re.compile(r"trace\s+(\S+)-\d+\s+\[\d+\].*?:\s+(\w+) <-(\w+)")
+# vivid-capture's buffers (vivid-capture.c's NBUFS)
+VIVID_BUFS = 3
 # the direct path's page allocation, reached from the API (the helpers
 # between may be inlined)
 DIRECT_PARENTS = ("dma_alloc_noncontiguous", "__dma_alloc_noncontiguous",
@@ -50,7 +58,7 @@ def main():
     name = f"callers-hda-{mode}"
     text = log.read_text(errors="replace") if log.exists() else ""
     said = [l.split(TAG, 1)[1].strip() for l in text.splitlines() if TAG in l]
-    problems = []
+    problems, common = [], []
 
     for kind in ("rw", "mmap"):
         if f"aplay {kind} exit 0" not in said:
@@ -69,50 +77,85 @@ def main():
         m = TRACE.match(l)
         if m:
             calls[(m.group(1), m.group(2), m.group(3))] += 1
+
+    def count(fn, task=None, parent=lambda p: True):
+        return sum(n for (t, f, p), n in calls.items()
+                   if f == fn and (task is None or t == task) and parent(p))
+
+    def paths(task):
+        return (count("iommu_dma_alloc_noncontig", task),
+                count("dma_direct_alloc_pages", task, lambda p: p in DIRECT_PARENTS))
+
+    if "trace end" not in said:
+        common.append("no trace printed")
     # ALSA's allocator calls the API; the frees and the mmap are tail calls
     # from it, so their parent is ALSA's caller one level up.  All in aplay.
-    allocs = calls[("aplay", "dma_alloc_noncontiguous", "snd_dma_noncontig_alloc")]
-    vmaps = calls[("aplay", "dma_vmap_noncontiguous", "snd_dma_noncontig_alloc")]
-    frees, vunmaps, mmaps = (sum(n for (task, f, p), n in calls.items()
-                                 if task == "aplay" and f == fn and p.startswith("snd_"))
-                             for fn in ("dma_free_noncontiguous", "dma_vunmap_noncontiguous",
-                                        "dma_mmap_noncontiguous"))
-    iommu = sum(n for (t, f, p), n in calls.items() if f == "iommu_dma_alloc_noncontig")
-    direct = sum(n for (t, f, p), n in calls.items()
-                 if f == "dma_direct_alloc_pages" and p in DIRECT_PARENTS)
-    if "trace end" not in said:
-        problems.append("no trace printed")
+    snd = lambda p: p.startswith("snd_")
+    allocs = count("dma_alloc_noncontiguous", "aplay", lambda p: p == "snd_dma_noncontig_alloc")
+    vmaps = count("dma_vmap_noncontiguous", "aplay", lambda p: p == "snd_dma_noncontig_alloc")
+    frees, vunmaps, mmaps = (count(fn, "aplay", snd) for fn in (
+        "dma_free_noncontiguous", "dma_vunmap_noncontiguous", "dma_mmap_noncontiguous"))
     if allocs < 2:
         problems.append(f"ALSA allocated {allocs} buffers with the API, expected one per aplay run")
     if (frees, vmaps, vunmaps) != (allocs, allocs, allocs):
         problems.append(f"{allocs} allocations but {vmaps} vmaps, {vunmaps} vunmaps, {frees} frees")
     if mmaps < 1:
         problems.append("aplay -M did not map the buffer with dma_mmap_noncontiguous")
+    iommu, direct = paths("aplay")
     want = (allocs, 0) if mode == "on" else (0, allocs)
     if (iommu, direct) != want:
         problems.append(f"{iommu} allocations on the IOMMU path and {direct} on the direct "
                         f"path, expected {want[0]} and {want[1]}")
 
+    # videobuf2-dma-contig allocates, maps to user space and frees in the
+    # program's ioctls; vivid's kernel thread vmaps each buffer to draw in it.
+    vp = []
+    vb2 = lambda p: p.startswith("vb2_")
+    v_allocs, v_mmaps, v_vunmaps, v_frees = (count(fn, "vivid-capture", vb2) for fn in (
+        "dma_alloc_noncontiguous", "dma_mmap_noncontiguous",
+        "dma_vunmap_noncontiguous", "dma_free_noncontiguous"))
+    v_vmaps = count("dma_vmap_noncontiguous", None, lambda p: p == "vb2_dc_vaddr")
+    if "vivid frames intact" not in said:
+        vp.append("vivid-capture did not see every frame intact")
+    if "vivid exit 0" not in said:
+        vp.append("vivid-capture did not exit 0")
+    got = (v_allocs, v_vmaps, v_mmaps, v_vunmaps, v_frees)
+    if got != (VIVID_BUFS,) * 5:
+        vp.append("videobuf2-dma-contig made %d allocations, %d vmaps, %d mmaps, %d vunmaps, "
+                  "%d frees through the API, expected %d of each" % (got + (VIVID_BUFS,)))
+    if paths("vivid-capture") != (0, v_allocs):
+        vp.append("%d of vivid's allocations on the IOMMU path and %d on the direct path, "
+                  "expected 0 and %d" % (paths("vivid-capture") + (v_allocs,)))
+
     if "DMA-API: debugging enabled" not in text:
-        problems.append("DMA-API debug is not on")
+        common.append("DMA-API debug is not on")
     if not any(l.startswith("dma-api errors: 0") for l in said):
-        problems.append("DMA-API debug counted errors (or was not read)")
+        common.append("DMA-API debug counted errors (or was not read)")
     for pat, what in ((judge_log.FATAL, "kernel report"),
                       (judge_log.DMA_API_ERR, "DMA-API error"),
                       (re.compile(r"WARNING:|page allocation failure|oom-killer"), "warning")):
         hits = [l for l in text.splitlines() if pat.search(l)]
         if hits:
-            problems.append(f"{len(hits)} {what} line(s), first: {hits[0].strip()}")
+            common.append(f"{len(hits)} {what} line(s), first: {hits[0].strip()}")
     if "done" not in said or "reboot: Power down" not in text:
-        problems.append("/init did not finish and power off")
+        common.append("/init did not finish and power off")
 
-    if problems:
-        print(f"{name}: FAIL " + "; ".join(problems) + f" (log: {log})")
+    status = 0
+    if problems or common:
+        print(f"{name}: FAIL " + "; ".join(problems + common) + f" (log: {log})")
+        status = 1
+    else:
+        print(f"{name}: ok   {allocs} buffers from ALSA through the API "
+              f"({'IOMMU' if mode == 'on' else 'direct'} path), {mmaps} mmap, rw and mmap "
+              f"noise intact in the wav ({len(data)} bytes), 0 DMA-API errors, 0 warnings")
+    vname = f"callers-vivid-{mode}"
+    if vp or common:
+        print(f"{vname}: FAIL " + "; ".join(vp + common) + f" (log: {log})")
         return 1
-    print(f"{name}: ok   {allocs} buffers from ALSA through the API "
-          f"({'IOMMU' if mode == 'on' else 'direct'} path), {mmaps} mmap, "
-          f"rw and mmap noise intact in the wav ({len(data)} bytes), 0 DMA-API errors, 0 warnings")
-    return 0
+    print(f"{vname}: ok   {v_allocs} non-coherent buffers from videobuf2-dma-contig through the "
+          f"API (direct path), each vmapped by vivid and mmapped by user space, every frame "
+          f"equal to the coherent reference, 0 DMA-API errors, 0 warnings")
+    return status
 
 
 if __name__ == "__main__":

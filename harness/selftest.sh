@@ -113,7 +113,8 @@ fi
 
 # 10. judge-callers.py: a good synthetic boot passes; a flipped bit in the
 # device's output, an allocation on the wrong path, a missing mmap, a
-# warning in the log each fail it.
+# warning in the log, a vivid frame that differs, a vivid buffer not
+# allocated through the API each fail it.
 judge=$TOP/harness/judge-callers.py
 jc=$scratch/callers
 mkdir -p "$jc"
@@ -144,11 +145,24 @@ for pid in (39, 40):
         log.append(tr(pid, "dma_mmap_noncontiguous", "snd_pcm_mmap_data"))
     log += [tr(pid, "dma_vunmap_noncontiguous", "snd_dma_noncontig_free"),
             tr(pid, "dma_free_noncontiguous", "snd_pcm_lib_free_pages")]
+log.insert(4, T + "vivid frames intact")
+log.insert(5, T + "vivid exit 0")
+vt = lambda task, f, p: f"{T}trace    {task}      [001] .....     2.0: {f} <-{p}"
+for i in range(3):
+    log += [vt("vivid-capture-50", "dma_alloc_noncontiguous", "vb2_dc_alloc"),
+            vt("vivid-capture-50", "dma_direct_alloc_pages", "dma_alloc_noncontiguous"),
+            vt("vivid-000-vid-c-49", "dma_vmap_noncontiguous", "vb2_dc_vaddr"),
+            vt("vivid-capture-50", "dma_mmap_noncontiguous", "vb2_mmap"),
+            vt("vivid-capture-50", "dma_vunmap_noncontiguous", "vb2_dc_put"),
+            vt("vivid-capture-50", "dma_free_noncontiguous", "vb2_dc_put")]
 log += [T + "trace end", T + "dma-api errors: 0", T + "done", "[    5.0] reboot: Power down"]
 text = "\n".join(log) + "\n"
 (d / "good.log").write_text(text)
 (d / "nommap.log").write_text(text.replace("dma_mmap_noncontiguous", "other"))
 (d / "warn.log").write_text(text + "[    4.0] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x1\n")
+(d / "vividbad.log").write_text(text.replace(T + "vivid frames intact\n", T + "vivid FAIL\n"))
+(d / "vividcoh.log").write_text(text.replace("dma_alloc_noncontiguous <-vb2_dc_alloc",
+                                             "dma_alloc_attrs <-vb2_dc_alloc", 1))
 PY
 ok=0
 "$judge" "$jc/good.log" "$jc/good.wav" on "$jc" >/dev/null || ok=1
@@ -156,6 +170,8 @@ ok=0
 "$judge" "$jc/good.log" "$jc/good.wav" off "$jc" >/dev/null && ok=1
 "$judge" "$jc/nommap.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
 "$judge" "$jc/warn.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
+"$judge" "$jc/vividbad.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
+"$judge" "$jc/vividcoh.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
 result judge_callers_catches_bad_data_wrong_path_and_warnings $ok
 
 exit $status
