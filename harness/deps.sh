@@ -2,7 +2,7 @@
 # Install the Debian packages the harness needs (we run as root).
 . "$(dirname "$0")/lib.sh"
 
-PKGS=(gcc make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-utils
+PKGS=(gcc libc6-dev make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-utils
       python3 python3-ply python3-git git ccache qemu-system-x86 busybox-static
       gnuplot-nox alsa-utils linux-config-6.1 gcc-aarch64-linux-gnu
       qemu-system-arm
