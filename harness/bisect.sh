@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Build the base and every patch of the series on its own, on x86_64 and on
-# arm64 (the minimal QEMU configs, plus the tree's .kunitconfig once a patch
-# adds it), in build/out/{x86_64,arm64}-bisect.  One line per commit and
-# architecture ('bisect: ok|FAIL ARCH: SUBJECT'); exits non-zero if any
-# build fails.
+# arm64 (the minimal QEMU configs, config/bisect.config, plus the tree's
+# .kunitconfig once a patch adds it).  One line per commit and architecture
+# ('bisect: ok|FAIL ARCH: SUBJECT'); exits non-zero if any build fails.
+# The builds go to the KUnit kernels' folders (build/out/ARCH-kunit): the
+# last commit's config is the KUnit kernel's, so the KUnit runs after a
+# bisect rebuild nothing, and a bisect after a KUnit run starts from a
+# built tree instead of a cold one.
 . "$(dirname "$0")/lib.sh"
 [ -z "$(tgit status --porcelain --untracked-files=no)" ] ||
 	die "build/linux has uncommitted changes; commit them before 'make bisect'"
@@ -16,12 +19,12 @@ for c in base $(tgit rev-list --reverse base..series); do
 	tgit checkout -q --detach "$c"
 	for arch in x86_64 arm64; do
 		log=$LOGS/bisect-$arch-$n.log
-		frags=("$TOP/config/$arch-qemu.config")
+		frags=("$TOP/config/$arch-qemu.config" "$TOP/config/bisect.config")
 		[ -f "$TREE/lib/tests/.kunitconfig" ] && frags+=("$TREE/lib/tests/.kunitconfig")
-		if ARCH=$arch "$TOP/harness/build.sh" "$arch-bisect" "${frags[@]}" >"$log" 2>&1; then
+		if ARCH=$arch "$TOP/harness/build.sh" "$arch-kunit" "${frags[@]}" >"$log" 2>&1; then
 			echo "bisect: ok   $arch: $subject"
 		else
-			cp "$LOGS/build-$arch-bisect.log" "$log.build" 2>/dev/null || true
+			cp "$LOGS/build-$arch-kunit.log" "$log.build" 2>/dev/null || true
 			echo "bisect: FAIL $arch: $subject (logs: $log*)"
 			status=1
 		fi
