@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply export verify build kunit checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench clean help
+.PHONY: run check deps tree apply rebase export verify build kunit checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -26,6 +26,10 @@ tree: deps
 ## apply      git am series/ on the base (FORCE=1 drops unexported tree commits)
 apply: tree
 	@$(H)/apply.sh
+
+## rebase     start rebasing the series onto a moved base (git am -3 in build/linux)
+rebase: tree
+	@$(H)/rebase.sh
 
 ## export     write the tree's commits back into series/
 export:

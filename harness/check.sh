@@ -4,12 +4,34 @@
 # anything failed.  Final line: 'N passed, N failed[, N skipped]'.
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/harness/deps.sh"
-"$TOP/harness/tree.sh"
-"$TOP/harness/apply.sh"
-
 summary=()
 total_pass=0 total_fail=0 total_skip=0
+
+# Packages, tree, base step and series: nothing else can run without them.
+# A failure here (a base step that no longer finds what it removes, a patch
+# that no longer applies on a new package revision) still ends in a summary
+# whose one line says what broke, and the final count.
+prepare() {
+	local step err
+	for step in deps tree apply; do
+		if ! "$TOP/harness/$step.sh" 2>"$LOGS/prepare-$step.err"; then
+			cat "$LOGS/prepare-$step.err" >&2
+			err=$(grep '^error: ' "$LOGS/prepare-$step.err" | tail -n 1)
+			summary+=("$(printf '%-12s FAIL %s' "$step" "${err:-$step.sh failed (log: $LOGS/prepare-$step.err)}")")
+			return 1
+		fi
+		cat "$LOGS/prepare-$step.err" >&2
+	done
+}
+if ! prepare; then
+	echo
+	echo "== summary =="
+	printf '%s\n' "${summary[@]}"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+notice=$(base_notice)
+[ -z "$notice" ] || summary+=("$notice")
 
 # Run a check script; count its 'NAME: ok' and 'NAME: FAIL' lines.
 tally() {
@@ -56,7 +78,7 @@ tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
 tally nodma "$TOP/harness/nodma.sh"
 tally callers-run "$TOP/harness/callers-run.sh"
-summary+=("$(echo "$last_out" | grep -E '^callers-(hda|vivid)-' | sed 's/^/             /')")
+summary+=("$(echo "$last_out" | grep -E '^callers-(hda|vivid)-' | sed 's/^/             /' || true)")
 tally bisect "$TOP/harness/bisect.sh"
 tally distro "$TOP/harness/distro.sh"
 
@@ -88,7 +110,7 @@ done
 
 tally hardened "$TOP/harness/hardened.sh"
 # the fault and sanitizer figures, each already checked by the judge
-summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /')")
+summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /' || true)")
 
 echo
 echo "== summary =="

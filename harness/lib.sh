@@ -84,6 +84,7 @@ export_to() {
 		--base=base -o "$out" base..series
 	{
 		echo "# Applied in this order on the base with 'make apply'; made by 'make export'."
+		echo "# base: $SRC_PKG $(tree_version)"
 		echo "# patch                                                      # meant for"
 		for f in "$out"/0*.patch; do
 			f=${f##*/}
@@ -91,6 +92,42 @@ export_to() {
 			printf '%-60s # %s\n' "$f" "$(patch_target "$out/$f")"
 		done
 	} > "$out/series"
+}
+
+# The package version build/linux was unpacked from (its pristine commit
+# says "Debian linux-source-6.1 VERSION"), and the one series/ was
+# exported against (its series file says "# base: linux-source-6.1 VERSION").
+tree_version() {
+	tgit log -1 --format=%s pristine 2>/dev/null | sed -n "s/^Debian $SRC_PKG //p"
+}
+
+series_version() {
+	sed -n "s/^# base: $SRC_PKG //p" "$SERIES/series" 2>/dev/null | head -n 1
+}
+
+# A series exported against another package revision differs from a fresh
+# export only where the base shows: the base commit id, the recorded
+# version, blob ids and hunk line numbers.  Strip exactly those; every
+# hunk's text, every message and the set of patches still count.
+normalize_series() {
+	local dir=$1 f
+	for f in "$dir"/*.patch "$dir/series"; do
+		[ -f "$f" ] || continue
+		sed -i -E -e '/^base-commit: [0-9a-f]+$/d' \
+			-e "/^# base: $SRC_PKG /d" \
+			-e '/^index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?$/d' \
+			-e 's/^@@ -[0-9]+(,[0-9]+)? \+[0-9]+(,[0-9]+)? @@/@@ @@/' "$f"
+	done
+}
+
+# One line when the tree is not the package revision series/ was exported
+# against; empty when they agree.
+base_notice() {
+	local want have
+	want=$(series_version)
+	have=$(tree_version)
+	[ -n "$have" ] && [ "$want" != "$have" ] || return 0
+	echo "base: series exported against ${want:-an unrecorded version}, testing $have"
 }
 
 # Where a patch is meant to go, from its subject prefix.

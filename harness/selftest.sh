@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The harness's own tests: the base step's checks and the series round trip.
 # One line per test ('selftest: ok|FAIL NAME'); exits non-zero on a failure.
+# Every test runs whatever an earlier one did: a failing condition is turned
+# into a status ('&& rc=0 || rc=1'), never left to 'set -e'.
 . "$(dirname "$0")/lib.sh"
 
 step=$TOP/base/remove-upstream-noncontig.py
@@ -40,47 +42,49 @@ same_as() {
 # 1. not a kernel tree
 mkdir -p "$scratch/empty"
 out=$(python3 "$step" "$scratch/empty" 2>&1) && rc=0 || rc=$?
-[ $rc != 0 ] && [[ $out == *"not a Linux source tree"* ]]
-result base_refuses_non_kernel_tree $? "$out"
+[ $rc != 0 ] && [[ $out == *"not a Linux source tree"* ]] && rc=0 || rc=1
+result base_refuses_non_kernel_tree $rc "$out"
 
 # 2. the pristine tree becomes exactly the base commit
 mini_tree "$scratch/t" pristine
-python3 "$step" "$scratch/t" >/dev/null 2>&1 && same_as "$scratch/t" base
-result base_step_reproduces_base_commit $?
+python3 "$step" "$scratch/t" >/dev/null 2>&1 && same_as "$scratch/t" base && rc=0 || rc=1
+result base_step_reproduces_base_commit $rc
 
 # 3. idempotent
 out=$(python3 "$step" "$scratch/t" 2>&1) && same_as "$scratch/t" base &&
-	[[ $out == *"already removed"* ]]
-result base_step_is_idempotent $? "$out"
+	[[ $out == *"already removed"* ]] && rc=0 || rc=1
+result base_step_is_idempotent $rc "$out"
 
 # 4. part of the API missing: refuse and name what is missing
 mini_tree "$scratch/t" pristine
 sed -i '/dma_vmap_noncontiguous/,+2d' "$scratch/t/include/linux/dma-mapping.h"
 out=$(python3 "$step" "$scratch/t" 2>&1) && rc=0 || rc=$?
-[ $rc != 0 ] && [[ $out == *"missing"*"dma_vmap_noncontiguous"* ]]
-result base_refuses_partial_api $? "$out"
+[ $rc != 0 ] && [[ $out == *"missing"*"dma_vmap_noncontiguous"* ]] && rc=0 || rc=1
+result base_refuses_partial_api $rc "$out"
 
 # 5. a leftover use in a file that must be clean afterwards
 mini_tree "$scratch/t" base
 echo "/* noncontiguous */" >> "$scratch/t/include/linux/dma-map-ops.h"
 out=$(python3 "$step" "$scratch/t" 2>&1) && rc=0 || rc=$?
-[ $rc != 0 ] && [[ $out == *"still mentions 'noncontiguous'"* ]]
-result base_refuses_leftover_use $? "$out"
+[ $rc != 0 ] && [[ $out == *"still mentions 'noncontiguous'"* ]] && rc=0 || rc=1
+result base_refuses_leftover_use $rc "$out"
 
 # 6. a kept helper gone: the tree is not what the base expects
 mini_tree "$scratch/t" pristine
 sed -i 's/__iommu_dma_alloc_noncontiguous/__iommu_dma_gone/g' "$scratch/t/drivers/iommu/dma-iommu.c"
 out=$(python3 "$step" "$scratch/t" 2>&1) && rc=0 || rc=$?
-[ $rc != 0 ] && [[ $out == *"__iommu_dma_alloc_noncontiguous"* ]]
-result base_refuses_missing_kept_helper $? "$out"
+[ $rc != 0 ] && [[ $out == *"__iommu_dma_alloc_noncontiguous"* ]] && rc=0 || rc=1
+result base_refuses_missing_kept_helper $rc "$out"
 
 # 7. apply + export on a scratch clone reproduces series/ byte for byte
-git clone -q --shared "$TREE" "$scratch/b/linux"
-git -C "$scratch/b/linux" fetch -q origin 'refs/tags/*:refs/tags/*'
-git -C "$scratch/b/linux" checkout -q -B series base
-out=$(NONCONTIG_BUILD=$scratch/b "$TOP/harness/apply.sh" 2>&1 &&
-      NONCONTIG_BUILD=$scratch/b "$TOP/harness/verify-series.sh" 2>&1)
-result series_round_trip_is_byte_identical $? "$out"
+# (a failure is reported by name; no test ends this script early)
+out=$(git clone -q --shared "$TREE" "$scratch/b/linux" 2>&1 &&
+      git -C "$scratch/b/linux" fetch -q origin 'refs/tags/*:refs/tags/*' 2>&1 &&
+      git -C "$scratch/b/linux" checkout -q -B series base 2>&1 &&
+      NONCONTIG_BUILD=$scratch/b "$TOP/harness/apply.sh" 2>&1 &&
+      NONCONTIG_BUILD=$scratch/b "$TOP/harness/verify-series.sh" 2>&1) && rc=0 || rc=$?
+[ $rc = 0 ] && [[ $out != *"base: series exported against"* ]] || rc=1
+result series_round_trip_is_byte_identical $rc "$(echo "$out" | tail -n 3)"
 
 # 8. a patch that does not apply is named, and the tree is left on the base
 cp -r "$SERIES" "$scratch/series"
@@ -88,8 +92,103 @@ victim=$(patch_list | sed -n 3p)
 sed -i '0,/^ static /s/^ static / static_broken /' "$scratch/series/$victim"
 out=$(NONCONTIG_BUILD=$scratch/b NONCONTIG_SERIES=$scratch/series FORCE=1 \
       "$TOP/harness/apply.sh" 2>&1) && rc=0 || rc=$?
-[ $rc != 0 ] && [[ $out == *"patch $victim does not apply"* ]]
-result apply_names_the_failing_patch $? "$(echo "$out" | tail -1)"
+[ $rc != 0 ] && [[ $out == *"patch $victim does not apply"* ]] && rc=0 || rc=1
+result apply_names_the_failing_patch $rc "$(echo "$out" | tail -1)"
+
+# Simulated Debian updates of the package, in the scratch clone: a new
+# 'pristine' (the old one with FILE edited by the sed script EDIT) recorded
+# as version VERSION, and its 'base' made by the real base step.
+sg() {
+	git -C "$scratch/b/linux" "$@"
+}
+orig_pristine=$(tgit rev-parse pristine)
+moved_base() {
+	local version=$1 file=$2 edit=$3 idx=$scratch/index f blob tree commit
+	rm -f "$idx"
+	GIT_INDEX_FILE=$idx sg read-tree "$orig_pristine" || return 1
+	sg show "$orig_pristine:$file" > "$scratch/edited" || return 1
+	sed -i "$edit" "$scratch/edited"
+	sg show "$orig_pristine:$file" | cmp -s - "$scratch/edited" && return 1
+	blob=$(sg hash-object -w "$scratch/edited")
+	GIT_INDEX_FILE=$idx sg update-index --cacheinfo "100644,$blob,$file" || return 1
+	tree=$(GIT_INDEX_FILE=$idx sg write-tree)
+	commit=$(GIT_AUTHOR_DATE=$FIXED_DATE GIT_COMMITTER_DATE=$FIXED_DATE sg commit-tree \
+		-p "$orig_pristine" -m "Debian $SRC_PKG $version" "$tree") || return 1
+	sg tag -f pristine "$commit" >/dev/null
+	# the base step edits only these files: run it on them
+	mini_tree_of() {
+		local dir=$1 g
+		rm -rf "$dir"
+		for g in "${files[@]}"; do
+			mkdir -p "$dir/$(dirname "$g")"
+			sg show "pristine:$g" > "$dir/$g"
+		done
+	}
+	mini_tree_of "$scratch/mt"
+	python3 "$step" "$scratch/mt" >/dev/null || return 1
+	for f in "${files[@]}"; do
+		blob=$(sg hash-object -w "$scratch/mt/$f")
+		GIT_INDEX_FILE=$idx sg update-index --cacheinfo "100644,$blob,$f" || return 1
+	done
+	tree=$(GIT_INDEX_FILE=$idx sg write-tree)
+	commit=$(GIT_AUTHOR_DATE=$FIXED_DATE GIT_COMMITTER_DATE=$FIXED_DATE sg commit-tree \
+		-p pristine -m "base: simulated on $version" "$tree") || return 1
+	sg tag -f base "$commit" >/dev/null
+}
+exported=$(series_version)
+
+# 8a. the package moved in a file the series does not touch: every patch
+# applies, the run says so once, and the agreement check passes while it
+# still catches a changed hunk, a changed message and a missing patch
+v=$(tree_version)+sim-untouched
+out=$(moved_base "$v" README 's/^Linux kernel$/Linux kernel (simulated update)/' 2>&1 &&
+      NONCONTIG_BUILD=$scratch/b FORCE=1 "$TOP/harness/apply.sh" 2>&1 &&
+      NONCONTIG_BUILD=$scratch/b "$TOP/harness/verify-series.sh" 2>&1) && rc=0 || rc=$?
+want="base: series exported against $exported, testing $v"
+[ $rc = 0 ] && [ "$(echo "$out" | grep -cF "$want")" = 2 ] || rc=1
+result moved_base_untouched_is_a_notice $rc "$(echo "$out" | tail -n 3)"
+caught=0
+for mutation in '0,/^+\t/s/^+\t/+\t \t/' 's/^Subject: \[PATCH \([0-9/]*\)\] /&x/' delete; do
+	rm -rf "$scratch/mut"
+	cp -r "$SERIES" "$scratch/mut"
+	victim=$(patch_list | sed -n 2p)
+	if [ "$mutation" = delete ]; then
+		rm "$scratch/mut/$victim"
+		sed -i "/^$victim/d" "$scratch/mut/series"
+	else
+		sed -i "$mutation" "$scratch/mut/$victim"
+	fi
+	NONCONTIG_BUILD=$scratch/b NONCONTIG_SERIES=$scratch/mut \
+		"$TOP/harness/verify-series.sh" --quiet 2>/dev/null && continue
+	caught=$((caught + 1))
+done
+[ $caught = 3 ] && rc=0 || rc=1
+result moved_base_verify_still_catches_real_differences $rc "$caught of 3 caught"
+
+# 8b. the package moved in a line a patch removes: the failing patch is
+# named with both versions and the command that starts the rebase
+victim= line=
+for p in $(patch_list); do
+	line=$(awk '/^diff --git/ {file = substr($3, 3)} /^-[^-]/ && file != "" {print file "\t" substr($0, 2); exit}' "$SERIES/$p")
+	[ -n "$line" ] && { victim=$p; break; }
+done
+file=${line%%$'\t'*} text=${line#*$'\t'}
+v=$(tree_version)+sim-touched
+esc=$(printf '%s' "$text" | sed -e 's/[]\/$*.^[]/\\&/g')
+out=$(moved_base "$v" "$file" "s/^$esc\$/\& \/* simulated update *\//" 2>&1 &&
+      NONCONTIG_BUILD=$scratch/b FORCE=1 "$TOP/harness/apply.sh" 2>&1) && rc=0 || rc=$?
+want="error: patch $victim no longer applies on $SRC_PKG $v (the series was exported against $exported); 'make rebase' starts the rebase in build/linux"
+[ $rc != 0 ] && [[ $out == *"$want"* ]] && rc=0 || rc=1
+result moved_base_touched_names_patch_and_rebase $rc "$(echo "$out" | tail -n 1)"
+# ... and 'make rebase' starts it: a three-way am that stops at that
+# patch's conflict, with the session left for 'git am --continue'
+out=$(NONCONTIG_BUILD=$scratch/b "$TOP/harness/rebase.sh" 2>&1) && rc=0 || rc=$?
+[ $rc != 0 ] && [[ $out == *"stopped at a conflict in build/linux"* ]] &&
+	[ -d "$scratch/b/linux/.git/rebase-apply" ] &&
+	[ "$(sg rev-list --count base..HEAD)" = "$(patch_list | grep -n -x "$victim" | cut -d: -f1 | xargs -I{} expr {} - 1)" ] &&
+	rc=0 || rc=1
+sg am --abort >/dev/null 2>&1 || true
+result rebase_stops_at_the_conflict $rc "$(echo "$out" | tail -n 1)"
 
 # 9. the machine-level cache: a stale stamp or a broken repository is noticed
 store=$(ls -d "$CACHE"/pristine-*-f"$CACHE_FORMAT" 2>/dev/null | head -n 1)
@@ -118,7 +217,7 @@ fi
 judge=$TOP/harness/judge-callers.py
 jc=$scratch/callers
 mkdir -p "$jc"
-python3 - "$jc" <<'PY'
+python3 - "$jc" <<'PY' || echo "selftest: could not make the synthetic logs" >&2
 import random, struct, sys
 from pathlib import Path
 d = Path(sys.argv[1])
