@@ -16,7 +16,10 @@ prepare() {
 	for step in deps tree apply; do
 		if ! "$TOP/harness/$step.sh" 2>"$LOGS/prepare-$step.err"; then
 			cat "$LOGS/prepare-$step.err" >&2
-			err=$(grep '^error: ' "$LOGS/prepare-$step.err" | tail -n 1)
+			# the sentence that says what broke: the harness's 'error:'
+			# line, else the last thing the step said (the base step's)
+			err=$(grep '^error: ' "$LOGS/prepare-$step.err" | tail -n 1 || true)
+			[ -n "$err" ] || err=$(grep -v '^[[:space:]]*$' "$LOGS/prepare-$step.err" | tail -n 1 || true)
 			summary+=("$(printf '%-12s FAIL %s' "$step" "${err:-$step.sh failed (log: $LOGS/prepare-$step.err)}")")
 			return 1
 		fi

@@ -73,7 +73,12 @@ if [ -n "$(tgit status --porcelain --untracked-files=no)" ]; then
 	die "build/linux has uncommitted changes; commit or discard them first"
 fi
 tgit checkout -q --detach pristine
-python3 "$step" "$TREE"
+# A refusal leaves the tree as the package shipped it and says in one
+# sentence what the step expected and which package revision lacked it.
+if ! python3 "$step" "$TREE" 2>"$LOGS/base-step.err"; then
+	tgit checkout -q -f pristine
+	die "the base step refuses $SRC_PKG $version: $(tail -n 1 "$LOGS/base-step.err"); update base/remove-upstream-noncontig.py for it"
+fi
 tgit add -u
 commit_all "$TREE" "base: remove upstream's noncontiguous DMA API" \
 	"Made by base/remove-upstream-noncontig.py.
