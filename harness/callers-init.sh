@@ -3,8 +3,9 @@
 # through QEMU's HDA controller with ALSA's aplay, once with read/write
 # transfers (the kernel copies through the buffer's vmap) and once through
 # mmap (user space writes the buffer's pages through
-# dma_mmap_noncontiguous); then capture frames from vivid into non-coherent
-# videobuf2-dma-contig buffers (vivid-capture.c); then print the function
+# dma_mmap_noncontiguous); then, in the boot without the IOMMU, capture
+# frames from vivid into non-coherent videobuf2-dma-contig buffers
+# (vivid-capture.c); then print the function
 # trace of the API.
 # Every line the judge reads starts with "noncontig-callers:".
 /bin/busybox --install -s /bin
@@ -34,8 +35,12 @@ play() {
 }
 play rw /noise-rw.raw
 play mmap /noise-mmap.raw -M
-/vivid-capture
-say "vivid exit $?"
+# vivid is a platform device: its buffers take the direct path whatever the
+# IOMMU does, so its scenario runs once, in the boot without the IOMMU.
+if grep -q 'intel_iommu=off' /proc/cmdline; then
+	/vivid-capture
+	say "vivid exit $?"
+fi
 
 echo 0 > $T/tracing_on
 say "trace begin"

@@ -81,7 +81,7 @@ tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
 tally nodma "$TOP/harness/nodma.sh"
 tally callers-run "$TOP/harness/callers-run.sh"
-summary+=("$(echo "$last_out" | grep -E '^callers-(hda|vivid)-' | sed 's/^/             /' || true)")
+summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/             /' || true)")
 tally bisect "$TOP/harness/bisect.sh"
 tally distro "$TOP/harness/distro.sh"
 

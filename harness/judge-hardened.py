@@ -113,6 +113,14 @@ def main():
                    + (f", but no call failed on: {', '.join(unhit)}" if unhit else "")
                    + (f", IOVA low-water moved {growth // 1024} KiB" if growth is not None else ""))
 
+    # kmemleak must have started and stayed on: a disabled detector finds
+    # nothing, which is not the same as finding no leak.
+    started = "kmemleak: Kernel memory leak detector initialized" in text
+    off = [l.strip() for l in text.splitlines()
+           if re.search(r"kmemleak: .*(disabl|off \(scan refused\))", l)]
+    ok &= line("kmemleak-on", started and not off,
+               "kmemleak initialized and never disabled" if started and not off else
+               ("kmemleak never initialized" if not started else f"kmemleak off: {off[0]}"))
     for when in ("after the KUnit suites", "after the fault phases"):
         n = said(text, f"kmemleak {when}")
         ok &= line("kmemleak", n == 0, f"{n} unreferenced objects {when} (expected 0)")

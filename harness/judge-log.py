@@ -7,10 +7,17 @@ With MARKER, KUnit results are read from the log up to the first line that
 contains it (a boot whose /init runs more tests after the built-in suites);
 everything else is still judged over the whole log.
 
-Passes when KUnit ran tests and none failed, the kernel shut down cleanly,
-every warning the tests provoke on purpose is there, and there is no other
-warning, oops or DMA-API error.  Prints one result line and writes the counts
-to LOG with '.result' in place of '.log'.
+Passes when KUnit ran exactly the tests pinned for LABEL in
+config/kunit-pins (how many, passed and skipped, and which path edu's round
+trip took), none failed, the kernel shut down cleanly, every warning the
+tests provoke on purpose is there, and there is no other warning, oops,
+stall or DMA-API error.  Prints one result line and writes the counts to LOG
+with '.result' in place of '.log'.
+
+The counts are the kernel's own: every suite's '# Totals:' line (the boots
+pass kunit.stats_enabled=2, so every suite prints one).  6.1 prints each
+parameter of a parameterised test as a plain 'ok' even when it skipped, so
+the leaves kunit.py counts would report skips as passes.
 """
 import re
 import subprocess
@@ -37,37 +44,90 @@ ALLOWED_SITES = [("kernel/dma/mapping.c", ("dma_noncontig_args_ok+", "dma_alloc_
                  ("kernel/dma/debug.c", ("check_unmap+", "debug_dma_free_noncontiguous+"))]
 DMA_API_ERR = re.compile(r"DMA-API: \S+ \S+: (.*)")
 FATAL = re.compile(r"(BUG:|kernel BUG at|Oops|Kernel panic|general protection fault|KASAN:|UBSAN:"
-                   r"|WARNING: (?:possible|suspicious|inconsistent)|inconsistent lock state)")
+                   r"|WARNING: (?:possible|suspicious|inconsistent)|inconsistent lock state"
+                   r"|rcu: INFO: \S+ (?:self-)?detected stalls?|detected stalls on CPUs"
+                   r"|INFO: task \S+ blocked for more than|soft lockup|hard LOCKUP)")
+# Any other form of warning ('WARNING: at ...', a bare 'WARNING:') counts
+# as a warning too, and is never an allowed one.
+ANY_WARNING = re.compile(r"^\[[ 0-9.]*\] .*\bWARNING:", re.M)
+# A suite's own count of its cases (parameters counted one by one).
+TOTALS = re.compile(r"^\[[ 0-9.]*\] +# Totals: pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)\s*$", re.M)
+SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
+# edu's round trip says which path it took.
+EDU_PATH = re.compile(r"# \w+: (IOMMU|direct) path: \d+ byte buffer .* round-tripped")
+PINS = Path(__file__).resolve().parent.parent / "config" / "kunit-pins"
+
+
+def pins_for(label, pins_file):
+    """(tests, passed, skipped, path) pinned for LABEL, or None."""
+    for line in Path(pins_file).read_text().splitlines():
+        f = line.split("#", 1)[0].split()
+        if f and f[0] == label:
+            return int(f[1]), int(f[2]), int(f[3]), f[4]
+    return None
+
+
+def kernel_counts(kunit_text):
+    """Sum the suites' '# Totals:' lines; name suites that printed none."""
+    totals = TOTALS.findall(kunit_text)
+    suites = SUITE_END.findall(kunit_text)
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "total": 0}
+    for p, f, sk, t in totals:
+        counts["passed"] += int(p)
+        counts["failed"] += int(f)
+        counts["skipped"] += int(sk)
+        counts["total"] += int(t)
+    return counts, len(suites), len(totals)
 
 
 def main():
+    args = sys.argv[1:]
+    pins_file = PINS
+    if args[:1] == ["--pins"]:
+        pins_file, args = Path(args[1]), args[2:]
     # kunit.py changes into the kernel tree: use absolute paths
-    tree, log = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
-    label = sys.argv[3]
+    tree, log = Path(args[0]).resolve(), Path(args[1]).resolve()
+    label = args[2]
     text = log.read_text(errors="replace")
     problems = []
 
     kunit_log, kunit_text = log, text
-    if len(sys.argv) > 4:
+    if len(args) > 3:
         kunit_log = Path(str(log) + ".kunit")
-        kunit_text = text.split(sys.argv[4], 1)[0]
+        kunit_text = text.split(args[3], 1)[0]
         kunit_log.write_text(kunit_text)
     parse = subprocess.run(
         [sys.executable, str(tree / "tools/testing/kunit/kunit.py"), "parse", str(kunit_log)],
         capture_output=True, text=True)
     Path(str(log) + ".parsed").write_text(parse.stdout + parse.stderr)
     m = re.search(r"Ran (\d+) tests?: (.*)", parse.stdout)
-    counts = {"passed": 0, "failed": 0, "skipped": 0, "crashed": 0, "errors": 0}
-    total = 0
+    parsed = {"failed": 0, "crashed": 0, "errors": 0}
     if m:
-        total = int(m.group(1))
         for k, v in re.findall(r"(\w+): (\d+)", m.group(2)):
-            counts[k] = int(v)
-    if total == 0:
-        problems.append("KUnit ran no test")
-    failed = counts["failed"] + counts["crashed"] + counts["errors"]
+            parsed[k] = int(v)
+    counts, suites, with_totals = kernel_counts(kunit_text)
+    total = counts["total"]
+    if suites == 0:
+        problems.append("KUnit ran no suite")
+    elif with_totals != suites:
+        problems.append(f"{suites - with_totals} of {suites} suites printed no '# Totals:' "
+                        "line (is kunit.stats_enabled=2 on the command line?)")
+    failed = max(counts["failed"], parsed["failed"] + parsed["crashed"] + parsed["errors"])
     if failed or parse.returncode:
         problems.append(f"{failed} test(s) failed (see {log}.parsed)")
+    pin = pins_for(label, pins_file)
+    paths = set(EDU_PATH.findall(kunit_text))
+    if pin is None:
+        problems.append(f"no counts pinned for '{label}' in {pins_file}")
+    else:
+        want = dict(zip(("total", "passed", "skipped"), pin[:3]))
+        got = {k: counts[k] for k in want}
+        if got != want:
+            problems.append("ran " + ", ".join(f"{got[k]} {k}" for k in want) + "; pinned "
+                            + ", ".join(f"{want[k]} {k}" for k in want))
+        if paths != {pin[3]}:
+            problems.append(f"edu's round trip took {' and '.join(sorted(paths)) or 'no'} path; "
+                            f"pinned {pin[3]}")
     if "reboot: Power down" not in text:
         problems.append("the kernel did not power off at the end of the run")
 
@@ -78,8 +138,17 @@ def main():
     unexpected = [f"{f} {fn}" for f, fn in sites
                   if not any(f.endswith(a) and fn.startswith(b)
                              for a, b in ALLOWED_SITES)]
+    other = len(ANY_WARNING.findall(text)) - len(sites)
+    if other > 0:
+        unexpected.append(f"{other} warning(s) in another format")
     if unexpected:
         problems.append("unexpected warnings: " + "; ".join(unexpected[:5]))
+    # DMA-API debug must be on and stay on: once it disables itself it
+    # reports nothing, which must not read as "no DMA-API error".
+    if "DMA-API: debugging enabled by kernel config" not in text:
+        problems.append("DMA-API debug did not say it was enabled")
+    if re.search(r"DMA-API: debugging out of memory|DMA-API: debugging disabled", text):
+        problems.append("DMA-API debug disabled itself")
     errs = DMA_API_ERR.findall(text)
     bad_errs = [e for e in errs if not e.startswith(EXPECTED_DMA_API)]
     if bad_errs:
@@ -104,8 +173,6 @@ def main():
         problems.append("kernel reported: " + ", ".join(sorted(set(fatal))))
 
     ok = not problems
-    info = [l.split("# ", 1)[-1].strip() for l in text.splitlines()
-            if "path:" in l and "round-tripped" in l]
     print(f"kunit-{label}: {total} tests: {counts['passed']} passed, "
           f"{failed} failed, {counts['skipped']} skipped; "
           f"{len(sites)} warnings ({len(unexpected)} unexpected), "

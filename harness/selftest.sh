@@ -210,10 +210,9 @@ else
 	result cache_detects_stale_and_broken_entries 1 "no cache entry to test with"
 fi
 
-# 10. judge-callers.py: a good synthetic boot passes; a flipped bit in the
-# device's output, an allocation on the wrong path, a missing mmap, a
-# warning in the log, a vivid frame that differs, a vivid buffer not
-# allocated through the API each fail it.
+# 10. judge-callers.py: good synthetic boots pass (IOMMU on: HDA alone;
+# off: HDA on the direct path and vivid); each fault fails the one check it
+# concerns with its own reason, and the other check stays ok.
 judge=$TOP/harness/judge-callers.py
 jc=$scratch/callers
 mkdir -p "$jc"
@@ -234,43 +233,65 @@ bad[len(hdr) + 1000] ^= 1
 (d / "bad.wav").write_bytes(bytes(bad))
 T = "noncontig-callers: "
 tr = lambda pid, f, p: f"{T}trace            aplay-{pid}      [000] .....     1.0: {f} <-{p}"
-log = ["[    0.7] DMA-API: debugging enabled by kernel config", T + "init started",
-       T + "aplay rw exit 0", T + "aplay mmap exit 0", T + "trace begin"]
-for pid in (39, 40):
-    log += [tr(pid, "dma_alloc_noncontiguous", "snd_dma_noncontig_alloc"),
-            tr(pid, "iommu_dma_alloc_noncontig", "dma_alloc_noncontiguous"),
-            tr(pid, "dma_vmap_noncontiguous", "snd_dma_noncontig_alloc")]
-    if pid == 40:
-        log.append(tr(pid, "dma_mmap_noncontiguous", "snd_pcm_mmap_data"))
-    log += [tr(pid, "dma_vunmap_noncontiguous", "snd_dma_noncontig_free"),
-            tr(pid, "dma_free_noncontiguous", "snd_pcm_lib_free_pages")]
-log.insert(4, T + "vivid frames intact")
-log.insert(5, T + "vivid exit 0")
 vt = lambda task, f, p: f"{T}trace    {task}      [001] .....     2.0: {f} <-{p}"
-for i in range(3):
-    log += [vt("vivid-capture-50", "dma_alloc_noncontiguous", "vb2_dc_alloc"),
-            vt("vivid-capture-50", "dma_direct_alloc_pages", "dma_alloc_noncontiguous"),
-            vt("vivid-000-vid-c-49", "dma_vmap_noncontiguous", "vb2_dc_vaddr"),
-            vt("vivid-capture-50", "dma_mmap_noncontiguous", "vb2_mmap"),
-            vt("vivid-capture-50", "dma_vunmap_noncontiguous", "vb2_dc_put"),
-            vt("vivid-capture-50", "dma_free_noncontiguous", "vb2_dc_put")]
-log += [T + "trace end", T + "dma-api errors: 0", T + "done", "[    5.0] reboot: Power down"]
-text = "\n".join(log) + "\n"
-(d / "good.log").write_text(text)
-(d / "nommap.log").write_text(text.replace("dma_mmap_noncontiguous", "other"))
-(d / "warn.log").write_text(text + "[    4.0] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x1\n")
-(d / "vividbad.log").write_text(text.replace(T + "vivid frames intact\n", T + "vivid FAIL\n"))
-(d / "vividcoh.log").write_text(text.replace("dma_alloc_noncontiguous <-vb2_dc_alloc",
-                                             "dma_alloc_attrs <-vb2_dc_alloc", 1))
+
+
+def boot(mode):
+    log = ["[    0.7] DMA-API: debugging enabled by kernel config", T + "init started",
+           T + "aplay rw exit 0", T + "aplay mmap exit 0"]
+    if mode == "off":
+        log += [T + "vivid frames intact", T + "vivid exit 0"]
+    log.append(T + "trace begin")
+    for pid in (39, 40):
+        log.append(tr(pid, "dma_alloc_noncontiguous", "snd_dma_noncontig_alloc"))
+        log.append(tr(pid, "iommu_dma_alloc_noncontig", "dma_alloc_noncontiguous") if mode == "on"
+                   else tr(pid, "dma_direct_alloc_pages", "dma_alloc_noncontiguous"))
+        log.append(tr(pid, "dma_vmap_noncontiguous", "snd_dma_noncontig_alloc"))
+        if pid == 40:
+            log.append(tr(pid, "dma_mmap_noncontiguous", "snd_pcm_mmap_data"))
+        log += [tr(pid, "dma_vunmap_noncontiguous", "snd_dma_noncontig_free"),
+                tr(pid, "dma_free_noncontiguous", "snd_pcm_lib_free_pages")]
+    for i in range(3 if mode == "off" else 0):
+        log += [vt("vivid-capture-50", "dma_alloc_noncontiguous", "vb2_dc_alloc"),
+                vt("vivid-capture-50", "dma_direct_alloc_pages", "dma_alloc_noncontiguous"),
+                vt("vivid-000-vid-c-49", "dma_vmap_noncontiguous", "vb2_dc_vaddr"),
+                vt("vivid-capture-50", "dma_mmap_noncontiguous", "vb2_mmap"),
+                vt("vivid-capture-50", "dma_vunmap_noncontiguous", "vb2_dc_put"),
+                vt("vivid-capture-50", "dma_free_noncontiguous", "vb2_dc_put")]
+    log += [T + "trace end", T + "dma-api errors: 0", T + "done", "[    5.0] reboot: Power down"]
+    return "\n".join(log) + "\n"
+
+
+on, off = boot("on"), boot("off")
+(d / "good-on.log").write_text(on)
+(d / "good-off.log").write_text(off)
+(d / "nommap.log").write_text(on.replace("dma_mmap_noncontiguous", "other"))
+(d / "warn.log").write_text(on + "[    4.0] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x1\n")
+(d / "vividbad.log").write_text(off.replace(T + "vivid frames intact\n", T + "vivid FAIL\n"))
+(d / "vividcoh.log").write_text(off.replace("dma_alloc_noncontiguous <-vb2_dc_alloc",
+                                            "dma_alloc_attrs <-vb2_dc_alloc", 1))
+(d / "vividon.log").write_text(on.replace(T + "trace begin\n", T + "vivid exit 0\n" + T + "trace begin\n"))
 PY
-ok=0
-"$judge" "$jc/good.log" "$jc/good.wav" on "$jc" >/dev/null || ok=1
-"$judge" "$jc/good.log" "$jc/bad.wav" on "$jc" >/dev/null && ok=1
-"$judge" "$jc/good.log" "$jc/good.wav" off "$jc" >/dev/null && ok=1
-"$judge" "$jc/nommap.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
-"$judge" "$jc/warn.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
-"$judge" "$jc/vividbad.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
-"$judge" "$jc/vividcoh.log" "$jc/good.wav" on "$jc" >/dev/null && ok=1
-result judge_callers_catches_bad_data_wrong_path_and_warnings $ok
+# judged LOG WAV MODE EXIT LINE...: the judge exits with EXIT and prints
+# each LINE (a fixed string) as one of its lines
+judged() {
+	local log=$1 wav=$2 mode=$3 want=$4 out rc l
+	shift 4
+	out=$("$judge" "$jc/$log" "$jc/$wav" "$mode" "$jc" 2>&1) && rc=0 || rc=$?
+	[ "$rc" = "$want" ] || { echo "$log/$mode: exit $rc, expected $want: $out"; return 1; }
+	for l in "$@"; do
+		echo "$out" | grep -qF -- "$l" || { echo "$log/$mode: no '$l' in: $out"; return 1; }
+	done
+}
+why=$(judged good-on.log good.wav on 0 "callers-hda-on: ok" &&
+	judged good-off.log good.wav off 0 "callers-hda-off: ok" "callers-vivid: ok" &&
+	judged good-on.log bad.wav on 1 "callers-hda-on: FAIL the rw noise is not in" &&
+	judged good-on.log good.wav off 1 "callers-hda-off: FAIL 2 allocations on the IOMMU path and 0 on the direct path" &&
+	judged nommap.log good.wav on 1 "callers-hda-on: FAIL aplay -M did not map the buffer" &&
+	judged warn.log good.wav on 1 "callers-hda-on: FAIL 1 warning line(s), first: [    4.0] WARNING:" &&
+	judged vividbad.log good.wav off 1 "callers-hda-off: ok" "callers-vivid: FAIL vivid-capture did not see every frame intact" &&
+	judged vividcoh.log good.wav off 1 "callers-hda-off: ok" "callers-vivid: FAIL videobuf2-dma-contig made 2 allocations" &&
+	judged vividon.log good.wav on 1 "callers-hda-on: ok" "callers-vivid: FAIL vivid ran in the IOMMU boot") && rc=0 || rc=1
+result judge_callers_names_each_fault $rc "$why"
 
 exit $status
