@@ -7,11 +7,12 @@ status=0
 # spdxcheck.py needs Debian's python3 (with python3-ply and python3-git)
 export PATH=/usr/bin:$PATH
 for p in $(patch_list); do
-	out=$(cd "$TREE" && scripts/checkpatch.pl --strict --quiet --showfile "$SERIES/$p" 2>&1) || true
-	if [ -z "$out" ]; then
+	# its exit status counts as much as its output
+	out=$(cd "$TREE" && scripts/checkpatch.pl --strict --quiet --showfile "$SERIES/$p" 2>&1) && rc=0 || rc=$?
+	if [ -z "$out" ] && [ $rc = 0 ]; then
 		echo "checkpatch: ok   $p"
 	else
-		echo "checkpatch: FAIL $p"
+		echo "checkpatch: FAIL $p (exit $rc)"
 		echo "$out" | sed 's/^/    /'
 		status=1
 	fi

@@ -117,7 +117,7 @@ def main():
     # nothing, which is not the same as finding no leak.
     started = "kmemleak: Kernel memory leak detector initialized" in text
     off = [l.strip() for l in text.splitlines()
-           if re.search(r"kmemleak: .*(disabl|off \(scan refused\))", l)]
+           if re.search(r"kmemleak(: .*disabl| .*: off \(scan refused\))", l)]
     ok &= line("kmemleak-on", started and not off,
                "kmemleak initialized and never disabled" if started and not off else
                ("kmemleak never initialized" if not started else f"kmemleak off: {off[0]}"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Judge one QEMU console log of the KUnit kernel.
 
-Usage: judge-log.py KERNEL_TREE LOG LABEL [MARKER]
+Usage: [NONCONTIG_PINS=FILE] judge-log.py KERNEL_TREE LOG LABEL [MARKER]
 
 With MARKER, KUnit results are read from the log up to the first line that
 contains it (a boot whose /init runs more tests after the built-in suites);
@@ -19,6 +19,7 @@ pass kunit.stats_enabled=2, so every suite prints one).  6.1 prints each
 parameter of a parameterised test as a plain 'ok' even when it skipped, so
 the leaves kunit.py counts would report skips as passes.
 """
+import os
 import re
 import subprocess
 import sys
@@ -39,9 +40,30 @@ EXPECTED_WARNINGS = [
 # hardened boot, which reads dma-api/error_count.
 EXPECTED_DMA_API = "device driver frees DMA memory with different size"
 WARN_SITE = re.compile(r"WARNING: CPU: \d+ PID: \d+ at (\S+?):\d+ (\S+)")
-# (file, functions): the argument checks may be inlined into the API call.
-ALLOWED_SITES = [("kernel/dma/mapping.c", ("dma_noncontig_args_ok+", "dma_alloc_noncontiguous+")),
-                 ("kernel/dma/debug.c", ("check_unmap+", "debug_dma_free_noncontiguous+"))]
+# (file, functions, messages): a warning is allowed only where the refused
+# argument (or the deliberate DMA-API error) is reported, and only with its
+# own message, which the kernel prints on the line before 'WARNING:'.  The
+# argument checks may be inlined into the API call.
+ALLOWED_SITES = [("kernel/dma/mapping.c", ("dma_noncontig_args_ok+", "dma_alloc_noncontiguous+"),
+                  EXPECTED_WARNINGS),
+                 ("kernel/dma/debug.c", ("check_unmap+", "debug_dma_free_noncontiguous+"),
+                  [EXPECTED_DMA_API])]
+
+
+def warning_sites(text):
+    """(file, function, allowed) for each 'WARNING: CPU: ...' line."""
+    lines = text.splitlines()
+    out = []
+    for i, l in enumerate(lines):
+        m = WARN_SITE.search(l)
+        if not m:
+            continue
+        f, fn = m.groups()
+        msg = lines[i - 1] if i else ""
+        allowed = any(f.endswith(a) and fn.startswith(fns) and any(w in msg for w in msgs)
+                      for a, fns, msgs in ALLOWED_SITES)
+        out.append((f, fn, allowed))
+    return out
 DMA_API_ERR = re.compile(r"DMA-API: \S+ \S+: (.*)")
 FATAL = re.compile(r"(BUG:|kernel BUG at|Oops|Kernel panic|general protection fault|KASAN:|UBSAN:"
                    r"|WARNING: (?:possible|suspicious|inconsistent)|inconsistent lock state"
@@ -55,7 +77,8 @@ TOTALS = re.compile(r"^\[[ 0-9.]*\] +# Totals: pass:(\d+) fail:(\d+) skip:(\d+) 
 SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
 # edu's round trip says which path it took.
 EDU_PATH = re.compile(r"# \w+: (IOMMU|direct) path: \d+ byte buffer .* round-tripped")
-PINS = Path(__file__).resolve().parent.parent / "config" / "kunit-pins"
+PINS = Path(os.environ.get("NONCONTIG_PINS")
+            or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
 
 def pins_for(label, pins_file):
@@ -83,8 +106,6 @@ def kernel_counts(kunit_text):
 def main():
     args = sys.argv[1:]
     pins_file = PINS
-    if args[:1] == ["--pins"]:
-        pins_file, args = Path(args[1]), args[2:]
     # kunit.py changes into the kernel tree: use absolute paths
     tree, log = Path(args[0]).resolve(), Path(args[1]).resolve()
     label = args[2]
@@ -134,10 +155,8 @@ def main():
     missing = [w for w in EXPECTED_WARNINGS if w not in text]
     if missing:
         problems.append("expected warnings missing: " + "; ".join(missing))
-    sites = WARN_SITE.findall(text)
-    unexpected = [f"{f} {fn}" for f, fn in sites
-                  if not any(f.endswith(a) and fn.startswith(b)
-                             for a, b in ALLOWED_SITES)]
+    sites = warning_sites(text)
+    unexpected = [f"{f} {fn}" for f, fn, allowed in sites if not allowed]
     other = len(ANY_WARNING.findall(text)) - len(sites)
     if other > 0:
         unexpected.append(f"{other} warning(s) in another format")

@@ -294,4 +294,9 @@ why=$(judged good-on.log good.wav on 0 "callers-hda-on: ok" &&
 	judged vividon.log good.wav on 1 "callers-hda-on: ok" "callers-vivid: FAIL vivid ran in the IOMMU boot") && rc=0 || rc=1
 result judge_callers_names_each_fault $rc "$why"
 
+# 11. judge-log.py and judge-hardened.py on synthetic boots: a good one
+# passes, each fault fails with the judge's own line for it (one
+# 'selftest:' line per case)
+python3 "$TOP/harness/selftest-judges.py" "$TREE" "$scratch/judges" || status=1
+
 exit $status
