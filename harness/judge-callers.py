@@ -54,6 +54,51 @@ def wav_data(path):
     return b""
 
 
+# Under TCG the audio backend can drop a stretch of what the device read
+# (seen once: 8192 bytes, mid-stream).  Timing drops what it skips, once; a
+# wrong page behind the IOVA puts foreign bytes where the noise should be,
+# or repeats the same gap on every lap of ALSA's ring buffer.  So: the noise
+# must appear in order, every byte at its place; at most MAX_DROPS stretches
+# of whole frames, MAX_DROPPED bytes in all, may be missing.
+MAX_DROPS = 1
+MAX_DROPPED = 16384
+FRAME = 4
+PROBE = 256
+
+
+def common_prefix(a, i, b, j):
+    """How many bytes a[i:] and b[j:] share from their start."""
+    n, step = 0, 4096
+    while step:
+        while a[i + n:i + n + step] == b[j + n:j + n + step] and i + n + step <= len(a) \
+                and j + n + step <= len(b):
+            n += step
+        step //= 2
+    return n
+
+
+def find_noise(data, block):
+    """(drops, None) when BLOCK is in DATA in order with only whole-frame
+    stretches missing, drops being [(offset in block, bytes)]; else (None,
+    why)."""
+    d = data.find(block[:PROBE])
+    if d < 0:
+        return None, "its start is not in the wav"
+    b, drops = 0, []
+    while True:
+        n = common_prefix(data, d, block, b)
+        d, b = d + n, b + n
+        if b >= len(block):
+            return drops, None
+        if d + PROBE > len(data):
+            return None, f"the wav ends at byte {b} of it"
+        j = block.find(data[d:d + PROBE], b + 1)
+        if j < 0 or (j - b) % FRAME:
+            return None, f"byte {b} of it is not the noise (wav offset {d}): foreign data"
+        drops.append((b, j - b))
+        b = j
+
+
 def main():
     log, wav, mode, noise = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
     name = f"callers-hda-{mode}"
@@ -65,13 +110,18 @@ def main():
         if f"aplay {kind} exit 0" not in said:
             problems.append(f"aplay {kind} did not exit 0")
     data = wav_data(wav) if wav.exists() else b""
-    intact = []
+    dropped = []
     for kind in ("rw", "mmap"):
         block = (noise / f"noise-{kind}.raw").read_bytes()[:NOISE_BYTES]
-        if block in data:
-            intact.append(kind)
+        drops, why = find_noise(data, block)
+        if drops is None:
+            problems.append(f"the {kind} noise is not in {wav} intact: {why}")
+        elif len(drops) > MAX_DROPS or sum(n for _, n in drops) > MAX_DROPPED:
+            problems.append(f"the {kind} noise misses {len(drops)} stretches "
+                            f"({sum(n for _, n in drops)} bytes) in {wav}: more than dropped "
+                            f"audio explains ({MAX_DROPS}, {MAX_DROPPED} bytes)")
         else:
-            problems.append(f"the {kind} noise is not in {wav} intact")
+            dropped += [f"{kind} {n} bytes at {at}" for at, n in drops]
 
     calls = Counter()
     for l in said:
@@ -148,7 +198,9 @@ def main():
     else:
         print(f"{name}: ok   {allocs} buffers from ALSA through the API "
               f"({'IOMMU' if mode == 'on' else 'direct'} path), {mmaps} mmap, rw and mmap "
-              f"noise intact in the wav ({len(data)} bytes), 0 DMA-API errors, 0 warnings")
+              f"noise intact in the wav ({len(data)} bytes"
+              + (f"; audio dropped under TCG: {', '.join(dropped)}" if dropped else "")
+              + "), 0 DMA-API errors, 0 warnings")
     if mode == "on":
         # vivid did not run: nothing of it may show
         if v_allocs or any(l.startswith("vivid") for l in said):
