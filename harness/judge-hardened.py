@@ -9,7 +9,8 @@ to count, and exits non-zero if any failed.  The checks:
  - DMA-API debug counted both errors the debug suite makes on purpose;
  - each fault phase: both fault tests ran and passed, and the armed fault
    point injected faults;
- - kmemleak found nothing, after the KUnit suites and after the faults;
+ - kmemleak initialized, never disabled itself and accepted every scan, and
+   found nothing, after the KUnit suites and after the faults;
  - no sanitizer report (KASAN, lockdep, DEBUG_VM, sleeping in atomic).
 """
 import importlib.util
