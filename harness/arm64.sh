@@ -18,11 +18,13 @@ if [ -z "${NO_BUILD:-}" ]; then
 		exit 1
 	fi
 fi
+initrd=$BUILD/out/$name/kunit-init.cpio.gz
+ARCH=arm64 "$TOP/harness/kunit-initramfs.sh" "$initrd"
 status=0
 for mode in "${modes[@]}"; do
 	log=$LOGS/kunit-arm64-$mode.log
 	stage boot "arm64, IOMMU $mode: booting the KUnit kernel under QEMU" >&2
-	QEMU_ARCH=arm64 "$TOP/harness/qemu.sh" "$BUILD/out/$name/arch/arm64/boot/Image" \
+	QEMU_ARCH=arm64 QEMU_INITRD=$initrd "$TOP/harness/qemu.sh" "$BUILD/out/$name/arch/arm64/boot/Image" \
 		"$mode" "$log" || true
 	"$TOP/harness/judge-log.py" "$TREE" "$log" "arm64-$mode" || status=1
 done

@@ -82,12 +82,17 @@ PINS = Path(os.environ.get("NONCONTIG_PINS")
 
 
 def pins_for(label, pins_file):
-    """(tests, passed, skipped, path) pinned for LABEL, or None."""
+    """(tests, passed, skipped, path, DMA-API errors or None) pinned for
+    LABEL, or None."""
     for line in Path(pins_file).read_text().splitlines():
         f = line.split("#", 1)[0].split()
         if f and f[0] == label:
-            return int(f[1]), int(f[2]), int(f[3]), f[4]
+            return int(f[1]), int(f[2]), int(f[3]), f[4], None if f[5] == "-" else int(f[5])
     return None
+
+
+# kunit-init.c's report: DMA-API debug's error count after the suites
+DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
 
 
 def kernel_counts(kunit_text):
@@ -146,6 +151,13 @@ def main():
         if got != want:
             problems.append("ran " + ", ".join(f"{got[k]} {k}" for k in want) + "; pinned "
                             + ", ".join(f"{want[k]} {k}" for k in want))
+        if pin[4] is not None:
+            m = DMA_API_COUNT.search(text)
+            if not m:
+                problems.append(f"no DMA-API error count at the end (from /init); pinned {pin[4]}")
+            elif m.group(1) != str(pin[4]):
+                problems.append(f"DMA-API debug counted {m.group(1)} errors by the end; "
+                                f"pinned {pin[4]}")
         if paths != {pin[3]}:
             problems.append(f"edu's round trip took {' and '.join(sorted(paths)) or 'no'} path; "
                             f"pinned {pin[3]}")

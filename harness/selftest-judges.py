@@ -70,7 +70,8 @@ def boot(**kw):
                    "different size [device address=0x0] [map size=8192 bytes] [unmap size=4096 bytes]",
                    "kernel/dma/debug.c:1000 check_unmap+0x1/0x2")
     log += ktap(**kw)
-    log.append("[    5.000000] reboot: Power down")
+    log += ["noncontig-kunit: init started", "noncontig-kunit: dma-api errors: 2",
+            "[    5.000000] reboot: Power down"]
     return "\n".join(log) + "\n"
 
 
@@ -102,7 +103,7 @@ def main():
     tree, scratch = Path(sys.argv[1]), Path(sys.argv[2])
     scratch.mkdir(parents=True, exist_ok=True)
     pins = scratch / "pins"
-    pins.write_text("synthetic 4 4 0 IOMMU\nhardened 4 4 0 IOMMU\n")
+    pins.write_text("synthetic 4 4 0 IOMMU 2\nhardened 4 4 0 IOMMU -\n")
     env = dict(os.environ, NONCONTIG_PINS=str(pins))
     good = boot()
     cases = [
@@ -137,6 +138,12 @@ def main():
         ("judge_log_fails_dma_api_debug_never_enabled",
          good.replace("DMA-API: debugging enabled by kernel config", "DMA-API: hello"), "synthetic", 1,
          "DMA-API debug did not say it was enabled"),
+        ("judge_log_requires_the_pinned_dma_api_error_count",
+         good.replace("dma-api errors: 2", "dma-api errors: 3"), "synthetic", 1,
+         "DMA-API debug counted 3 errors by the end; pinned 2"),
+        ("judge_log_requires_a_dma_api_error_count",
+         good.replace("dma-api errors: 2", "hello"), "synthetic", 1,
+         "no DMA-API error count at the end (from /init); pinned 2"),
         ("judge_log_fails_without_power_off", good.replace("reboot: Power down", "still running"),
          "synthetic", 1, "the kernel did not power off"),
     ]

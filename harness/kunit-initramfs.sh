@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The initramfs of the KUnit boots: one static /init (kunit-init.c, built
+# with the tree's nolibc for the target architecture, so no C library or
+# busybox of that architecture is needed) that prints DMA-API debug's error
+# count after the built-in suites and powers off.
+#   [ARCH=x86_64|arm64] kunit-initramfs.sh OUT.cpio.gz
+. "$(dirname "$0")/lib.sh"
+
+out=$1
+arch=${ARCH:-x86_64} cross=
+[ "$arch" = arm64 ] && cross=aarch64-linux-gnu-
+# the kernel's UAPI headers for that architecture, installed once
+hdr=$BUILD/out/headers-$arch
+if [ ! -f "$hdr/include/asm/unistd.h" ]; then
+	logged "$LOGS/headers-$arch.log" make -C "$TREE" O="$BUILD/out/headers-$arch.obj" \
+		ARCH="$arch" headers_install INSTALL_HDR_PATH="$hdr"
+fi
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{dev,proc,sys}
+"${cross}gcc" -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-Wall -Wextra -Werror -I "$TREE/tools/include/nolibc" -I "$hdr/include" \
+	-o "$root/init" "$TOP/harness/kunit-init.c" -lgcc ||
+	die "kunit-init.c does not build for $arch"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) |
+	gzip -n -9 > "$out.tmp"
+mv "$out.tmp" "$out"
