@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The KUnit suite on arm64: cross-build (aarch64-linux-gnu-) the KUnit
-# kernel from config/arm64-qemu.config and the tree's .kunitconfig, boot it
+# kernel (kunit_frags in lib.sh: config/arm64-qemu.config, bisect.config,
+# the tree's .kunitconfig), boot it
 # under qemu-system-aarch64 -machine virt with an SMMUv3 (IOMMU on) and
 # without (off), both with the edu device, and judge each log like the
 # x86_64 runs (judge-log.py).  One 'kunit-arm64-MODE: ...' line per run.
@@ -12,8 +13,7 @@ name=arm64-kunit
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(on off)
 if [ -z "${NO_BUILD:-}" ]; then
-	if ! ARCH=arm64 "$TOP/harness/build.sh" "$name" "$TOP/config/arm64-qemu.config" \
-		"$TREE/lib/tests/.kunitconfig" >&2; then
+	if ! ARCH=arm64 "$TOP/harness/build.sh" "$name" >&2; then
 		echo "kunit-arm64: FAIL build (log: $LOGS/build-$name.log)"
 		exit 1
 	fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Build the base and every patch of the series on its own, on x86_64 and on
-# arm64 (the minimal QEMU configs, config/bisect.config, plus the tree's
-# .kunitconfig once a patch adds it).  One line per commit and architecture
-# ('bisect: ok|FAIL ARCH: SUBJECT'); exits non-zero if any build fails.
+# arm64, with the KUnit kernels' fragments at that commit (kunit_frags in
+# lib.sh: the minimal QEMU configs, config/bisect.config, the fault module
+# and the tree's .kunitconfig once a patch adds them), images and modules.
+# One line per commit and architecture ('bisect: ok|FAIL ARCH: SUBJECT');
+# exits non-zero if any build fails.
 # The builds go to the KUnit kernels' folders (build/out/ARCH-kunit): the
 # last commit's config is the KUnit kernel's, so the KUnit runs after a
 # bisect rebuild nothing, and a bisect after a KUnit run starts from a
@@ -19,9 +21,12 @@ for c in base $(tgit rev-list --reverse base..series); do
 	tgit checkout -q --detach "$c"
 	for arch in x86_64 arm64; do
 		log=$LOGS/bisect-$arch-$n.log
-		frags=("$TOP/config/$arch-qemu.config" "$TOP/config/bisect.config")
-		[ -f "$TREE/lib/tests/.kunitconfig" ] && frags+=("$TREE/lib/tests/.kunitconfig")
-		if ARCH=$arch "$TOP/harness/build.sh" "$arch-kunit" "${frags[@]}" >"$log" 2>&1; then
+		mapfile -t frags < <(kunit_frags "$arch")
+		image=bzImage
+		[ "$arch" = arm64 ] && image=Image
+		# modules too: the fault test module is one from patch 10 on
+		if ARCH=$arch TARGETS="$image modules" "$TOP/harness/build.sh" "$arch-kunit" \
+			"${frags[@]}" >"$log" 2>&1; then
 			echo "bisect: ok   $arch: $subject"
 		else
 			cp "$LOGS/build-$arch-kunit.log" "$log.build" 2>/dev/null || true

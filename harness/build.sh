@@ -4,7 +4,7 @@
 # NAME defaults to x86_64-kunit, TARGETS to the architecture's boot image
 # (bzImage, or Image for arm64, cross-compiled with aarch64-linux-gnu-).
 # Output goes to build/out/NAME; the config is the fragments (default: the
-# QEMU platform config plus the tree's lib/tests/.kunitconfig) run through
+# KUnit kernel's, see kunit_frags in lib.sh) run through
 # olddefconfig, and every option a fragment sets is checked to have stuck.
 . "$(dirname "$0")/lib.sh"
 
@@ -12,8 +12,7 @@ name=${1:-x86_64-kunit}
 shift || true
 frags=("$@")
 if [ ${#frags[@]} -eq 0 ]; then
-	frags=("$TOP/config/x86_64-qemu.config")
-	[ -f "$TREE/lib/tests/.kunitconfig" ] && frags+=("$TREE/lib/tests/.kunitconfig")
+	mapfile -t frags < <(kunit_frags "${ARCH:-x86_64}")
 fi
 out=$BUILD/out/$name
 mkdir -p "$out"

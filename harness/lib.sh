@@ -130,6 +130,21 @@ base_notice() {
 	echo "base: series exported against ${want:-an unrecorded version}, testing $have"
 }
 
+# The KUnit kernel's config fragments for ARCH at the tree's current commit:
+# the platform, config/bisect.config, the fault module once a patch adds
+# its symbol, and the suite's .kunitconfig once it exists.  The bisect
+# builds every commit with these, so its last build is the KUnit kernel.
+kunit_frags() {
+	echo "$TOP/config/$1-qemu.config"
+	echo "$TOP/config/bisect.config"
+	if grep -qx 'config DMA_NONCONTIG_FAULTS_KUNIT_TEST' "$TREE/lib/Kconfig.debug"; then
+		echo "$TOP/config/faults-module.config"
+	fi
+	if [ -f "$TREE/lib/tests/.kunitconfig" ]; then
+		echo "$TREE/lib/tests/.kunitconfig"
+	fi
+}
+
 # Where a patch is meant to go, from its subject prefix.
 patch_target() {
 	local subj
