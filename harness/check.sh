@@ -38,8 +38,9 @@ notice=$(base_notice)
 
 # Run a check script; count its 'NAME: ok' and 'NAME: FAIL' lines.
 tally() {
-	local label=$1 out pass fail rc
+	local label=$1 out pass fail rc t0
 	shift
+	t0=$(date +%s)
 	stage check "$label"
 	out=$("$@" 2>&1) && rc=0 || rc=$?
 	last_out=$out
@@ -48,7 +49,7 @@ tally() {
 	fail=$(echo "$out" | grep -c ': FAIL' || true)
 	# a script that failed without saying which check failed still counts
 	[ $rc != 0 ] && [ "$fail" = 0 ] && fail=1
-	summary+=("$(printf '%-12s %3d passed, %d failed' "$label" "$pass" "$fail")")
+	summary+=("$(printf '%-12s %3d passed, %d failed  (%d s)' "$label" "$pass" "$fail" $(($(date +%s) - t0)))")
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
 }
@@ -85,6 +86,7 @@ summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/     
 tally bisect "$TOP/harness/bisect.sh"
 tally distro "$TOP/harness/distro.sh"
 
+t0=$(date +%s)
 stage check "KUnit kernel"
 rm -f "$LOGS"/kunit-iommu-*.result "$LOGS"/kunit-arm64-*.result
 if "$TOP/harness/build.sh" x86_64-kunit; then
@@ -92,8 +94,10 @@ if "$TOP/harness/build.sh" x86_64-kunit; then
 else
 	echo "  build: FAIL (log: $LOGS/build-x86_64-kunit.log)"
 fi
+t1=$(date +%s)
 stage check "KUnit kernel, arm64"
 "$TOP/harness/arm64.sh" on off || true
+summary+=("$(printf 'kunit        x86_64 build and boots %d s, arm64 %d s' $((t1 - t0)) $(($(date +%s) - t1)))")
 for run in iommu-on iommu-off arm64-on arm64-off; do
 	result=$LOGS/kunit-$run.result
 	if [ -f "$result" ]; then
