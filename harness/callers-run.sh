@@ -69,7 +69,9 @@ status=0
 for mode in "${modes[@]}"; do
 	log=$LOGS/callers-$mode.log wav=$LOGS/callers-$mode.wav
 	rm -f "$wav"
-	stage boot "callers kernel, IOMMU $mode, aplay through intel-hda, vivid" >&2
+	what="aplay through intel-hda"
+	[ "$mode" = off ] && what+=", vivid"
+	stage boot "callers kernel, IOMMU $mode, $what" >&2
 	QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
 	QEMU_EXTRA="-audiodev wav,id=snd0,path=$wav,out.frequency=44100,out.channels=2,out.format=s16
 		    -device intel-hda -device hda-output,audiodev=snd0,mixer=off" \
