@@ -11,9 +11,9 @@ callers=(sound/core/ drivers/media/common/videobuf2/ drivers/media/usb/uvc/
 frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/callers.config")
 
 # W=1 warnings of a build log for directory $2, without line numbers and
-# tree prefix, so the base and the series compare equal where nothing changed
+# tree prefix (only the tree's own folder: include/linux/x.h keeps its path), so the base and the series compare equal where nothing changed
 w1_warnings() {
-	grep -E ": warning:" "$1" | sed -E -e 's#^.*/(linux|base-tree)/##' \
+	grep -E ": warning:" "$1" | sed -E -e 's#^(\.\./)+(linux|base-tree)/##' -e 's#^/.*/build/(linux|base-tree)/##' \
 		-e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+)?: /: /' |
 		grep "^$2" | sort -u || true
 }

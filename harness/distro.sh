@@ -47,9 +47,9 @@ build "$deb_tree" x86_64-distro-debian
 build "$TREE" x86_64-distro-series
 
 # W=1 warnings of a build log under directory $2, without line numbers and
-# tree prefix, so both trees compare equal where nothing changed
+# tree prefix (only the tree's own folder: include/linux/x.h keeps its path), so both trees compare equal where nothing changed
 w1_warnings() {
-	grep -E ": warning:" "$1" | sed -E -e 's#^.*/(linux|debian-tree)/##' \
+	grep -E ": warning:" "$1" | sed -E -e 's#^(\.\./)+(linux|debian-tree)/##' -e 's#^/.*/build/(linux|debian-tree)/##' \
 		-e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+)?: /: /' |
 		grep "^$2" | sort -u || true
 }

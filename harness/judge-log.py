@@ -48,6 +48,23 @@ ALLOWED_SITES = [("kernel/dma/mapping.c", ("dma_noncontig_args_ok+", "dma_alloc_
                   EXPECTED_WARNINGS),
                  ("kernel/dma/debug.c", ("check_unmap+", "debug_dma_free_noncontiguous+"),
                   [EXPECTED_DMA_API])]
+DMA_API_ERR = re.compile(r"DMA-API: \S+ \S+: (.*)")
+FATAL = re.compile(r"(BUG:|kernel BUG at|Oops|Kernel panic|general protection fault|KASAN:|UBSAN:"
+                   r"|WARNING: (?:possible|suspicious|inconsistent)|inconsistent lock state"
+                   r"|rcu: INFO: \S+ (?:self-)?detected stalls?|detected stalls on CPUs"
+                   r"|INFO: task \S+ blocked for more than|soft lockup|hard LOCKUP)")
+# Any other form of warning ('WARNING: at ...', a bare 'WARNING:') counts
+# as a warning too, and is never an allowed one.
+ANY_WARNING = re.compile(r"^\[[ 0-9.]*\] .*\bWARNING:", re.M)
+# A suite's own count of its cases (parameters counted one by one).
+TOTALS = re.compile(r"^\[[ 0-9.]*\] +# Totals: pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)\s*$", re.M)
+SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
+# edu's round trip says which path it took.
+EDU_PATH = re.compile(r"# \w+: (IOMMU|direct) path: \d+ byte buffer .* round-tripped")
+# kunit-init.c's report: DMA-API debug's error count after the suites
+DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
+PINS = Path(os.environ.get("NONCONTIG_PINS")
+            or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
 
 def warning_sites(text):
@@ -64,39 +81,21 @@ def warning_sites(text):
                       for a, fns, msgs in ALLOWED_SITES)
         out.append((f, fn, allowed))
     return out
-DMA_API_ERR = re.compile(r"DMA-API: \S+ \S+: (.*)")
-FATAL = re.compile(r"(BUG:|kernel BUG at|Oops|Kernel panic|general protection fault|KASAN:|UBSAN:"
-                   r"|WARNING: (?:possible|suspicious|inconsistent)|inconsistent lock state"
-                   r"|rcu: INFO: \S+ (?:self-)?detected stalls?|detected stalls on CPUs"
-                   r"|INFO: task \S+ blocked for more than|soft lockup|hard LOCKUP)")
-# Any other form of warning ('WARNING: at ...', a bare 'WARNING:') counts
-# as a warning too, and is never an allowed one.
-ANY_WARNING = re.compile(r"^\[[ 0-9.]*\] .*\bWARNING:", re.M)
-# A suite's own count of its cases (parameters counted one by one).
-TOTALS = re.compile(r"^\[[ 0-9.]*\] +# Totals: pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)\s*$", re.M)
-SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
-# edu's round trip says which path it took.
-EDU_PATH = re.compile(r"# \w+: (IOMMU|direct) path: \d+ byte buffer .* round-tripped")
-PINS = Path(os.environ.get("NONCONTIG_PINS")
-            or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
 
-def pins_for(label, pins_file):
+def pins_for(label):
     """(tests, passed, skipped, path, DMA-API errors or None) pinned for
     LABEL, or None."""
-    for line in Path(pins_file).read_text().splitlines():
+    for line in PINS.read_text().splitlines():
         f = line.split("#", 1)[0].split()
         if f and f[0] == label:
             return int(f[1]), int(f[2]), int(f[3]), f[4], None if f[5] == "-" else int(f[5])
     return None
 
 
-# kunit-init.c's report: DMA-API debug's error count after the suites
-DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
-
-
 def kernel_counts(kunit_text):
-    """Sum the suites' '# Totals:' lines; name suites that printed none."""
+    """The suites' '# Totals:' lines summed, the number of suites that ran
+    and the number that printed such a line."""
     totals = TOTALS.findall(kunit_text)
     suites = SUITE_END.findall(kunit_text)
     counts = {"passed": 0, "failed": 0, "skipped": 0, "total": 0}
@@ -110,7 +109,6 @@ def kernel_counts(kunit_text):
 
 def main():
     args = sys.argv[1:]
-    pins_file = PINS
     # kunit.py changes into the kernel tree: use absolute paths
     tree, log = Path(args[0]).resolve(), Path(args[1]).resolve()
     label = args[2]
@@ -141,10 +139,10 @@ def main():
     failed = max(counts["failed"], parsed["failed"] + parsed["crashed"] + parsed["errors"])
     if failed or parse.returncode:
         problems.append(f"{failed} test(s) failed (see {log}.parsed)")
-    pin = pins_for(label, pins_file)
+    pin = pins_for(label)
     paths = set(EDU_PATH.findall(kunit_text))
     if pin is None:
-        problems.append(f"no counts pinned for '{label}' in {pins_file}")
+        problems.append(f"no counts pinned for '{label}' in {PINS}")
     else:
         want = dict(zip(("total", "passed", "skipped"), pin[:3]))
         got = {k: counts[k] for k in want}

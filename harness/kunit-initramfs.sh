@@ -15,13 +15,9 @@ if [ ! -f "$hdr/include/asm/unistd.h" ]; then
 	logged "$LOGS/headers-$arch.log" make -C "$TREE" O="$BUILD/out/headers-$arch.obj" \
 		ARCH="$arch" headers_install INSTALL_HDR_PATH="$hdr"
 fi
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{dev,proc,sys}
+init=$(dirname "$out")/kunit-init
 "${cross}gcc" -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-Wall -Wextra -Werror -I "$TREE/tools/include/nolibc" -I "$hdr/include" \
-	-o "$root/init" "$TOP/harness/kunit-init.c" -lgcc ||
+	-o "$init" "$TOP/harness/kunit-init.c" -lgcc ||
 	die "kunit-init.c does not build for $arch"
-(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible) |
-	gzip -n -9 > "$out.tmp"
-mv "$out.tmp" "$out"
+INITRAMFS_BUSYBOX=0 "$TOP/harness/initramfs.sh" "$out" "$init" >&2

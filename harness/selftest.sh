@@ -22,13 +22,14 @@ result() {
 	fi
 }
 
-# A tree holding just the files the base step edits, from revision $2.
+# A tree holding just the files the base step edits, from revision $2 of
+# the repository $3 (default: build/linux).
 mini_tree() {
-	local dir=$1 rev=$2 f
+	local dir=$1 rev=$2 repo=${3:-$TREE} f
 	rm -rf "$dir"
 	for f in "${files[@]}"; do
 		mkdir -p "$dir/$(dirname "$f")"
-		tgit show "$rev:$f" > "$dir/$f"
+		git -C "$repo" show "$rev:$f" > "$dir/$f"
 	done
 }
 
@@ -116,15 +117,7 @@ moved_base() {
 		-p "$orig_pristine" -m "Debian $SRC_PKG $version" "$tree") || return 1
 	sg tag -f pristine "$commit" >/dev/null
 	# the base step edits only these files: run it on them
-	mini_tree_of() {
-		local dir=$1 g
-		rm -rf "$dir"
-		for g in "${files[@]}"; do
-			mkdir -p "$dir/$(dirname "$g")"
-			sg show "pristine:$g" > "$dir/$g"
-		done
-	}
-	mini_tree_of "$scratch/mt"
+	mini_tree "$scratch/mt" pristine "$scratch/b/linux"
 	python3 "$step" "$scratch/mt" >/dev/null || return 1
 	for f in "${files[@]}"; do
 		blob=$(sg hash-object -w "$scratch/mt/$f")
