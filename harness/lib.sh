@@ -70,17 +70,19 @@ patch_list() {
 # Write the tree's base..series as patches into $1 (format-patch, with the
 # cover letter from series/cover-letter.txt, and a series file).
 export_to() {
-	local out=$1 n
+	local out=$1 n rd=()
 	mkdir -p "$out"
 	rm -f "$out"/*.patch "$out/series"
 	n=$(tgit rev-list --count base..series)
 	[ "$n" -gt 0 ] || return 0
 	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
+	v1_series && rd=(--range-diff=base..$V1_REF)
 	# the cover letter is from the series' author, not the harness
 	GIT_COMMITTER_NAME=$(tgit log -1 --format=%an series) \
 	GIT_COMMITTER_EMAIL=$(tgit log -1 --format=%ae series) \
 	GIT_COMMITTER_DATE=$FIXED_DATE tgit -c core.abbrev=12 format-patch -q --zero-commit \
 		--no-signature --cover-letter --cover-from-description=subject \
+		--subject-prefix="PATCH v$SERIES_VERSION" "${rd[@]}" \
 		--base=base -o "$out" base..series
 	{
 		echo "# Applied in this order on the base with 'make apply'; made by 'make export'."
@@ -92,6 +94,41 @@ export_to() {
 			printf '%-60s # %s\n' "$f" "$(patch_target "$out/$f")"
 		done
 	} > "$out/series"
+}
+
+# The series is at version SERIES_VERSION; the cover letter carries the
+# range-diff against v1, the series as the project's commit SERIES_V1 holds
+# it.  v1_series rebuilds v1's commits on base from that commit's series/
+# (no worktree: each patch is applied to a scratch index), once per tree,
+# under V1_REF.  Without the project's history (a tarball) there is no
+# range-diff.
+SERIES_VERSION=2
+SERIES_V1=390650a16473d99823446b8565263cc4a916e8d2
+V1_REF=refs/noncontig/v1
+
+v1_series() {
+	local tmp parent tree f author email date subject ok=0
+	tgit rev-parse -q --verify "$V1_REF" >/dev/null && return 0
+	git -C "$TOP" cat-file -e "$SERIES_V1^{commit}" 2>/dev/null || return 1
+	tmp=$(mktemp -d)
+	parent=$(tgit rev-parse base)
+	for f in $(git -C "$TOP" show "$SERIES_V1:series/series" | sed -n 's/^\(0[0-9]*-[^ ]*\.patch\).*/\1/p'); do
+		git -C "$TOP" show "$SERIES_V1:series/$f" >"$tmp/patch"
+		GIT_INDEX_FILE=$tmp/index tgit read-tree "$parent"
+		GIT_INDEX_FILE=$tmp/index tgit apply --cached "$tmp/patch" 2>/dev/null || { ok=1; break; }
+		tree=$(GIT_INDEX_FILE=$tmp/index tgit write-tree)
+		tgit mailinfo "$tmp/msg" /dev/null <"$tmp/patch" >"$tmp/info"
+		author=$(sed -n 's/^Author: //p' "$tmp/info")
+		email=$(sed -n 's/^Email: //p' "$tmp/info")
+		date=$(sed -n 's/^Date: //p' "$tmp/info")
+		subject=$(sed -n 's/^Subject: //p' "$tmp/info")
+		parent=$(printf '%s\n\n%s' "$subject" "$(cat "$tmp/msg")" |
+			GIT_AUTHOR_NAME=$author GIT_AUTHOR_EMAIL=$email GIT_AUTHOR_DATE=$date \
+			GIT_COMMITTER_DATE=$FIXED_DATE tgit commit-tree "$tree" -p "$parent")
+	done
+	rm -rf "$tmp"
+	[ $ok = 0 ] || return 1
+	tgit update-ref "$V1_REF" "$parent"
 }
 
 # The package version build/linux was unpacked from (its pristine commit
@@ -116,7 +153,8 @@ normalize_series() {
 		sed -i -E -e '/^base-commit: [0-9a-f]+$/d' \
 			-e "/^# base: $SRC_PKG /d" \
 			-e '/^index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?$/d' \
-			-e 's/^@@ -[0-9]+(,[0-9]+)? \+[0-9]+(,[0-9]+)? @@/@@ @@/' "$f"
+			-e 's/^@@ -[0-9]+(,[0-9]+)? \+[0-9]+(,[0-9]+)? @@/@@ @@/' \
+			-e 's/^( *[0-9-]+: +)[0-9a-f]{12}( . +[0-9-]+: +)[0-9a-f]{12}/\1\2/' "$f"
 	done
 }
 

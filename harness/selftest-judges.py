@@ -63,7 +63,9 @@ def boot(**kw):
     log = ["[    0.500000] DMA-API: debugging enabled by kernel config",
            "[    0.600000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)"]
     for w in EXPECTED:
-        log += warning(f"platform dma-noncontig-test: {w} 0")
+        log += warning(f"platform dma-noncontig-test: expect_refused+0x1/0x2: {w} 0")
+    log += warning("platform dma-noncontig-test: args_each_call_site_is_warned+0x1/0x2: "
+                   "noncontiguous DMA allocation of invalid size 0")
     log += warning("DMA-API: platform dma-noncontig-test: device driver frees DMA memory with "
                    "different size [device address=0x0] [map size=8192 bytes] [unmap size=4096 bytes]",
                    "kernel/dma/debug.c:1000 check_unmap+0x1/0x2")
@@ -130,6 +132,10 @@ def main():
         ("judge_log_fails_a_missing_expected_warning",
          good.replace("with zone modifier", "with zone"), "synthetic", 1,
          "expected warnings missing: noncontiguous DMA allocation with zone modifier"),
+        ("judge_log_requires_each_call_site_to_be_told",
+         good.replace("args_each_call_site_is_warned+0x1/0x2: ", ""), "synthetic", 1,
+         "expected warnings missing: 'noncontiguous DMA allocation of invalid size' "
+         "from args_each_call_site_is_warned"),
         ("judge_log_fails_dma_api_debug_disabling_itself",
          good + "[    4.0] DMA-API: debugging out of memory - disabling\n", "synthetic", 1,
          "DMA-API debug disabled itself"),
