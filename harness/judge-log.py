@@ -167,10 +167,14 @@ def main():
     if "reboot: Power down" not in text:
         problems.append("the kernel did not power off at the end of the run")
 
-    missing = [w for w in EXPECTED_WARNINGS if w not in text]
-    what, callers = EXPECTED_CALLERS
-    told = "\n".join(l for l in text.splitlines() if what in l)
-    missing += [f"'{what}' from {c.rstrip('+')}" for c in callers if f": {c}" not in told]
+    # The refused arguments come from the args suite; a boot that filters
+    # it out (the bisect's) is held to its pinned counts instead.
+    missing = []
+    if "dma_noncontig_args" in kunit_text:
+        missing = [w for w in EXPECTED_WARNINGS if w not in text]
+        what, callers = EXPECTED_CALLERS
+        told = "\n".join(l for l in text.splitlines() if what in l)
+        missing += [f"'{what}' from {c.rstrip('+')}" for c in callers if f": {c}" not in told]
     if missing:
         problems.append("expected warnings missing: " + "; ".join(missing))
     sites = warning_sites(text)
