@@ -76,7 +76,7 @@ elif ! ARCH=arm64 "$TOP/harness/build.sh" arm64-reach "${frags[@]}" >"$log.build
 	echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-reach.log)"
 	status=1
 else
-	ARCH=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-reach/kunit-init.cpio.gz" >/dev/null
+	ARCH=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-reach/kunit-init.cpio.gz" >>"$log.build" 2>&1
 	result="QEMU failed"
 	if QEMU_ARCH=arm64 QEMU_INITRD=$BUILD/out/arm64-reach/kunit-init.cpio.gz \
 		"$TOP/harness/qemu.sh" "$kernel" on "$log" 'kunit.filter_glob=dma_noncontig_[ce]*' &&

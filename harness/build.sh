@@ -2,7 +2,8 @@
 # Build a kernel from build/linux.
 #   [ARCH=x86_64|arm64] [TARGETS=...] [W=1] build.sh [NAME [FRAGMENT...]]
 # NAME defaults to x86_64-kunit, TARGETS to the architecture's boot image
-# (bzImage, or Image for arm64, cross-compiled with aarch64-linux-gnu-).
+# (bzImage, or Image for arm64, cross-compiled with aarch64-linux-gnu-)
+# and the modules when the config has them.
 # Output goes to build/out/NAME; the config is the fragments (default: the
 # KUnit kernel's, see kunit_frags in lib.sh) run through
 # olddefconfig, and every option a fragment sets is checked to have stuck.
@@ -45,9 +46,11 @@ done)
 [ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
 
-# TARGETS (default the boot image) and W (extra warnings) come from the
-# environment.
-targets=${TARGETS:-$image}
+# TARGETS (default the boot image, and the modules if the config has
+# them) and W (extra warnings) come from the environment.
+default=$image
+grep -qx 'CONFIG_MODULES=y' "$out/.config" && default+=" modules"
+targets=${TARGETS:-$default}
 stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W})"
 logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} $targets
 stage build "$name: done (log: $LOGS/build-$name.log)"

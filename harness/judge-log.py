@@ -68,6 +68,9 @@ SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
 EDU_PATH = re.compile(r"# \w+: (IOMMU|direct) path: \d+ byte buffer .* round-tripped")
 # kunit-init.c's report: DMA-API debug's error count after the suites
 DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
+# kunit-init.c's report of the mmap module, and the module's own path line
+MMAP_INIT = re.compile(r"noncontig-kunit: mmap: (.*)")
+MMAP_PATH = re.compile(r"dma-noncontig-mmap: (IOMMU|direct) path: ")
 PINS = Path(os.environ.get("NONCONTIG_PINS")
             or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
@@ -89,12 +92,13 @@ def warning_sites(text):
 
 
 def pins_for(label):
-    """(tests, passed, skipped, path, DMA-API errors or None) pinned for
-    LABEL, or None."""
+    """(tests, passed, skipped, path, DMA-API errors or None, mmap module's
+    path or None) pinned for LABEL, or None."""
     for line in PINS.read_text().splitlines():
         f = line.split("#", 1)[0].split()
         if f and f[0] == label:
-            return int(f[1]), int(f[2]), int(f[3]), f[4], None if f[5] == "-" else int(f[5])
+            return (int(f[1]), int(f[2]), int(f[3]), f[4], None if f[5] == "-" else int(f[5]),
+                    None if len(f) < 7 or f[6] == "-" else f[6])
     return None
 
 
@@ -161,6 +165,15 @@ def main():
             elif m.group(1) != str(pin[4]):
                 problems.append(f"DMA-API debug counted {m.group(1)} errors by the end; "
                                 f"pinned {pin[4]}")
+        if pin[5] is not None:
+            m = MMAP_INIT.search(text)
+            got_path = MMAP_PATH.findall(text)
+            if not m or not m.group(1).startswith("ok"):
+                problems.append("mmap module from user space: "
+                                + (m.group(1) if m else "no report from /init"))
+            elif got_path != [pin[5]]:
+                problems.append(f"mmap module on {' and '.join(got_path) or 'no'} path; "
+                                f"pinned {pin[5]}")
         if paths != {pin[3]}:
             problems.append(f"edu's round trip took {' and '.join(sorted(paths)) or 'no'} path; "
                             f"pinned {pin[3]}")

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /init of the KUnit boots (kunit.sh, arm64.sh).  The built-in suites have
- * run by the time the kernel starts it; DMA-API debug prints only its first
- * error, so read how many it counted in all, print it for the judge and
+ * run by the time the kernel starts it.  When the initramfs holds the mmap
+ * test module (lib/tests/dma_noncontig_mmap_test.c), load it and map its
+ * misc device from user space at several page offsets, as a program maps a
+ * driver's buffer, checking every byte.  DMA-API debug prints only its first
+ * error, so then read how many it counted in all, print it for the judge and
  * power off.  Built with the kernel tree's nolibc, for any architecture,
  * without a C library:
  *   CC -Os -static -nostdlib -I TREE/tools/include/nolibc -I HEADERS kunit-init.c -lgcc
@@ -19,6 +22,86 @@ static void say(const char *what, const char *value)
 	write(1, "\n", 1);
 }
 
+#define MMAP_MODULE	"/dma_noncontig_mmap_test.ko"
+#define MMAP_NODE	"/dma-noncontig-mmap"
+#define MMAP_PAGE	4096
+#define MMAP_PAGES	16	/* the module's 64 KiB buffer */
+
+static long read_number(const char **p)
+{
+	long n = 0;
+
+	while (**p >= '0' && **p <= '9')
+		n = n * 10 + *(*p)++ - '0';
+	return n;
+}
+
+/* Map @pages pages from page @first and check page n holds n + 1. */
+static int mmap_check(int fd, int first, int pages)
+{
+	unsigned char *p;
+	int i, bad = 0;
+
+	p = mmap(NULL, pages * MMAP_PAGE, PROT_READ, MAP_SHARED, fd,
+		 first * MMAP_PAGE);
+	if (p == MAP_FAILED)
+		return -1;
+	for (i = 0; i < pages * MMAP_PAGE; i++)
+		bad |= p[i] != first + i / MMAP_PAGE + 1;
+	munmap(p, pages * MMAP_PAGE);
+	return bad;
+}
+
+/* Load the module, make its device node, map it: one line for the judge. */
+static void mmap_module(void)
+{
+	char dev[32];
+	const char *p = dev;
+	long major, minor;
+	ssize_t n;
+	int fd;
+
+	fd = open(MMAP_MODULE, O_RDONLY, 0);
+	if (fd < 0) {
+		say("mmap: no module", "");
+		return;
+	}
+	n = my_syscall3(__NR_finit_module, fd, "", 0);
+	close(fd);
+	if (n) {
+		say("mmap: FAIL the module did not load", "");
+		return;
+	}
+	fd = open("/sys/class/misc/dma-noncontig-mmap/dev", O_RDONLY, 0);
+	n = fd < 0 ? -1 : read(fd, dev, sizeof(dev) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		say("mmap: FAIL no device number in sysfs", "");
+		return;
+	}
+	dev[n] = '\0';
+	major = read_number(&p);
+	p++;
+	minor = read_number(&p);
+	if (mknod(MMAP_NODE, S_IFCHR | 0600, (major << 8) | minor) ||
+	    (fd = open(MMAP_NODE, O_RDONLY, 0)) < 0) {
+		say("mmap: FAIL cannot open the device", "");
+		return;
+	}
+	if (mmap_check(fd, 0, MMAP_PAGES))
+		say("mmap: FAIL the whole buffer at offset 0", "");
+	else if (mmap_check(fd, 3, MMAP_PAGES - 3))
+		say("mmap: FAIL from page 3 to the end", "");
+	else if (mmap_check(fd, MMAP_PAGES - 1, 1))
+		say("mmap: FAIL the last page alone", "");
+	else if (mmap_check(fd, MMAP_PAGES - 1, 2) != -1)
+		say("mmap: FAIL a mapping past the end was allowed", "");
+	else
+		say("mmap: ok offsets 0, 3 and 15, every byte; past the end refused", "");
+	close(fd);
+}
+
 int main(void)
 {
 	char buf[32], *count = "unreadable";
@@ -29,6 +112,7 @@ int main(void)
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
 		say("cannot mount debugfs", "");
+	mmap_module();
 	fd = open("/sys/kernel/debug/dma-api/error_count", O_RDONLY, 0);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);

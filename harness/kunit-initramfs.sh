@@ -2,7 +2,8 @@
 # The initramfs of the KUnit boots: one static /init (kunit-init.c, built
 # with the tree's nolibc for the target architecture, so no C library or
 # busybox of that architecture is needed) that prints DMA-API debug's error
-# count after the built-in suites and powers off.
+# count after the built-in suites and powers off; and the mmap test module
+# when the kernel was built with it, for /init to load and map.
 #   [ARCH=x86_64|arm64] kunit-initramfs.sh OUT.cpio.gz
 . "$(dirname "$0")/lib.sh"
 
@@ -20,4 +21,9 @@ init=$(dirname "$out")/kunit-init
 	-Wall -Wextra -Werror -I "$TREE/tools/include/nolibc" -I "$hdr/include" \
 	-o "$init" "$TOP/harness/kunit-init.c" -lgcc ||
 	die "kunit-init.c does not build for $arch"
-INITRAMFS_BUSYBOX=0 "$TOP/harness/initramfs.sh" "$out" "$init" >&2
+# the mmap test module, when the kernel next to OUT has it (kunit-init.c
+# loads it from the initramfs's root)
+extra=()
+ko=$(dirname "$out")/lib/tests/dma_noncontig_mmap_test.ko
+[ -f "$ko" ] && extra+=("$ko")
+INITRAMFS_BUSYBOX=0 "$TOP/harness/initramfs.sh" "$out" "$init" "${extra[@]}" >&2

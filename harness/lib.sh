@@ -76,7 +76,7 @@ export_to() {
 	n=$(tgit rev-list --count base..series)
 	[ "$n" -gt 0 ] || return 0
 	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
-	v1_series && rd=(--range-diff=base..$V1_REF)
+	v1_series && rd=(--range-diff=$V1_REF-base..$V1_REF)
 	# the cover letter is from the series' author, not the harness
 	GIT_COMMITTER_NAME=$(tgit log -1 --format=%an series) \
 	GIT_COMMITTER_EMAIL=$(tgit log -1 --format=%ae series) \
@@ -100,15 +100,17 @@ export_to() {
 # range-diff against v1, the series as the project's commit SERIES_V1 holds
 # it.  v1_series rebuilds v1's commits on base from that commit's series/
 # (no worktree: each patch is applied to a scratch index), once per tree,
-# under V1_REF.  Without the project's history (a tarball) there is no
-# range-diff.
+# under V1_REF, and the base it was built on under V1_REF-base (so that a
+# later package update, which moves 'base', leaves v1's range intact).
+# Without the project's history (a tarball) there is no range-diff.
 SERIES_VERSION=2
 SERIES_V1=390650a16473d99823446b8565263cc4a916e8d2
 V1_REF=refs/noncontig/v1
 
 v1_series() {
 	local tmp parent tree f author email date subject ok=0
-	tgit rev-parse -q --verify "$V1_REF" >/dev/null && return 0
+	tgit rev-parse -q --verify "$V1_REF" >/dev/null &&
+		tgit rev-parse -q --verify "$V1_REF-base" >/dev/null && return 0
 	git -C "$TOP" cat-file -e "$SERIES_V1^{commit}" 2>/dev/null || return 1
 	tmp=$(mktemp -d)
 	parent=$(tgit rev-parse base)
@@ -129,6 +131,7 @@ v1_series() {
 	rm -rf "$tmp"
 	[ $ok = 0 ] || return 1
 	tgit update-ref "$V1_REF" "$parent"
+	tgit update-ref "$V1_REF-base" base
 }
 
 # The package version build/linux was unpacked from (its pristine commit
@@ -177,6 +180,9 @@ kunit_frags() {
 	echo "$TOP/config/bisect.config"
 	if grep -qx 'config DMA_NONCONTIG_FAULTS_KUNIT_TEST' "$TREE/lib/Kconfig.debug"; then
 		echo "$TOP/config/faults-module.config"
+	fi
+	if grep -qx 'config DMA_NONCONTIG_MMAP_TEST' "$TREE/lib/Kconfig.debug"; then
+		echo "$TOP/config/mmap-module.config"
 	fi
 	if [ -f "$TREE/lib/tests/.kunitconfig" ]; then
 		echo "$TREE/lib/tests/.kunitconfig"

@@ -70,7 +70,10 @@ def boot(**kw):
                    "different size [device address=0x0] [map size=8192 bytes] [unmap size=4096 bytes]",
                    "kernel/dma/debug.c:1000 check_unmap+0x1/0x2")
     log += ktap(**kw)
-    log += ["noncontig-kunit: init started", "noncontig-kunit: dma-api errors: 2",
+    log += ["noncontig-kunit: init started",
+            "[    4.000000] dma-noncontig-mmap: IOMMU path: 64 KiB buffer in 16 CPU entries for 0000:00:03.0",
+            "noncontig-kunit: mmap: ok offsets 0, 3 and 15, every byte; past the end refused",
+            "noncontig-kunit: dma-api errors: 2",
             "[    5.000000] reboot: Power down"]
     return "\n".join(log) + "\n"
 
@@ -83,7 +86,7 @@ def hardened(kmemleak="0", init=True):
     text = boot().replace("[    5.000000] reboot: Power down\n", "")
     if not init:
         text = text.replace("kmemleak: Kernel memory leak detector initialized", "kmemleak: other")
-    out = [HTAG + "init started", HTAG + "dma-api errors after the KUnit suites: 2",
+    out = [HTAG + "init started", HTAG + "dma-api errors after the KUnit suites: 5",
            HTAG + f"kmemleak after the KUnit suites: {kmemleak}"]
     for phase, paths in (("page_alloc", ("direct", "iommu")), ("slab", ("direct", "iommu")),
                          ("iova", ("iommu",)), ("map", ("iommu",)), ("all", ("direct", "iommu"))):
@@ -91,11 +94,15 @@ def hardened(kmemleak="0", init=True):
         for i, p in enumerate(("direct", "iommu")):
             out += [f"[    3.000000]     # faults_{p}: faults: {p}: 500 calls, "
                     f"{100 if p in paths else 0} allocations failed, 0 vmaps failed, 0 bad buffers",
-                    f"[    3.000000]     ok {i + 1} faults_{p}"]
+                    f"[    3.000000]     # faults_{p}: faults: {p}: 2 pages and 12 KiB slab not back; "
+                    f"the clean run moved 5 pages, limit 21"]
+            if p == "iommu":
+                out.append("[    3.000000]     # faults_iommu: faults: iommu: 0 IOVA ranges not given back")
+            out.append(f"[    3.000000]     ok {i + 1} faults_{p}")
         out += ["[    3.000000] ok 3 dma_noncontig_faults", HTAG + f"phase {phase} end",
                 HTAG + f"phase {phase} injected 100"]
     out += [HTAG + f"kmemleak after the fault phases: {kmemleak}",
-            HTAG + "dma-api errors at the end: 2", HTAG + "done", "[    9.000000] reboot: Power down"]
+            HTAG + "dma-api errors at the end: 5", HTAG + "done", "[    9.000000] reboot: Power down"]
     return text + "\n".join(out) + "\n"
 
 
@@ -103,7 +110,7 @@ def main():
     tree, scratch = Path(sys.argv[1]), Path(sys.argv[2])
     scratch.mkdir(parents=True, exist_ok=True)
     pins = scratch / "pins"
-    pins.write_text("synthetic 4 4 0 IOMMU 2\nhardened 4 4 0 IOMMU -\n")
+    pins.write_text("synthetic 4 4 0 IOMMU 2 IOMMU\nhardened 4 4 0 IOMMU -\n")
     env = dict(os.environ, NONCONTIG_PINS=str(pins))
     good = boot()
     cases = [
@@ -136,6 +143,16 @@ def main():
          good.replace("args_each_call_site_is_warned+0x1/0x2: ", ""), "synthetic", 1,
          "expected warnings missing: 'noncontiguous DMA allocation of invalid size' "
          "from args_each_call_site_is_warned"),
+        ("judge_log_fails_the_mmap_module",
+         good.replace("mmap: ok offsets 0, 3 and 15, every byte; past the end refused",
+                      "mmap: FAIL the last page alone"), "synthetic", 1,
+         "mmap module from user space: FAIL the last page alone"),
+        ("judge_log_requires_the_mmap_module",
+         good.replace("noncontig-kunit: mmap: ok", "noncontig-kunit: other"), "synthetic", 1,
+         "mmap module from user space: no report from /init"),
+        ("judge_log_requires_the_mmap_modules_path",
+         good.replace("dma-noncontig-mmap: IOMMU path", "dma-noncontig-mmap: direct path"),
+         "synthetic", 1, "mmap module on direct path; pinned IOMMU"),
         ("judge_log_fails_dma_api_debug_disabling_itself",
          good + "[    4.0] DMA-API: debugging out of memory - disabling\n", "synthetic", 1,
          "DMA-API debug disabled itself"),
@@ -160,6 +177,16 @@ def main():
          "kmemleak-on: FAIL kmemleak off: "),
         ("judge_hardened_fails_kmemleak_never_started", hardened(init=False), 1,
          "kmemleak-on: FAIL kmemleak never initialized"),
+        ("judge_hardened_requires_the_leak_figures",
+         hardened().replace("pages and 12 KiB slab not back", "pages and 12 KiB slab elsewhere"), 1,
+         "faults-page_alloc: FAIL"),
+        ("judge_hardened_requires_the_iova_count",
+         hardened().replace("IOVA ranges not given back", "IOVA ranges elsewhere"), 1,
+         "faults-page_alloc: FAIL"),
+        ("judge_hardened_requires_every_deliberate_dma_api_error",
+         hardened().replace("dma-api errors after the KUnit suites: 5",
+                            "dma-api errors after the KUnit suites: 4"), 1,
+         "dma-api-debug: FAIL 4 errors counted after the debug suite (expected 5)"),
     ]
     status = 0
     runs = [(n, t, [str(HERE / "judge-log.py"), str(tree), None, label], rc, want)
