@@ -22,8 +22,13 @@ echo "hardened-build: ok   KASAN, kmemleak, lockdep, DEBUG_VM, fault injection"
 module=$out/lib/tests/dma_noncontig_faults_kunit.ko
 "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
 	"$TOP/harness/hardened-init.sh" "$module" >&2
-stage boot "hardened kernel, IOMMU on, KUnit suites then fault phases" >&2
-QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
+stage boot "hardened kernel, IOMMU on, two NUMA nodes, KUnit suites then fault phases" >&2
+# Two NUMA nodes of 512 MiB, one vCPU (socket) each: the node tests place a
+# device on each node and check where its pages come from.
+numa="-object memory-backend-ram,id=m0,size=512M -numa node,nodeid=0,memdev=m0"
+numa+=" -object memory-backend-ram,id=m1,size=512M -numa node,nodeid=1,memdev=m1"
+numa+=" -numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1"
+QEMU_SMP=2,sockets=2 QEMU_EXTRA=$numa QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
 	"$TOP/harness/qemu.sh" "$out/arch/x86/boot/bzImage" on "$log" || true
 stage judge "console log: $log" >&2
 "$TOP/harness/judge-hardened.py" "$TREE" "$log"

@@ -147,7 +147,8 @@ series_version() {
 
 # A series exported against another package revision differs from a fresh
 # export only where the base shows: the base commit id, the recorded
-# version, blob ids and hunk line numbers.  Strip exactly those; every
+# version, blob ids, hunk line numbers and the commit ids in the cover
+# letter's range-diff.  Strip exactly those; every
 # hunk's text, every message and the set of patches still count.
 normalize_series() {
 	local dir=$1 f
@@ -157,7 +158,7 @@ normalize_series() {
 			-e "/^# base: $SRC_PKG /d" \
 			-e '/^index [0-9a-f]+\.\.[0-9a-f]+( [0-7]+)?$/d' \
 			-e 's/^@@ -[0-9]+(,[0-9]+)? \+[0-9]+(,[0-9]+)? @@/@@ @@/' \
-			-e 's/^( *[0-9-]+: +)[0-9a-f]{12}( . +[0-9-]+: +)[0-9a-f]{12}/\1\2/' "$f"
+			-e '/^ *[0-9-]+: +[-0-9a-f]{12} [<>=!] +[0-9-]+: +[-0-9a-f]{12} /s/\b[0-9a-f]{12}\b/commit/g' "$f"
 	done
 }
 

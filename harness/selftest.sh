@@ -141,7 +141,7 @@ want="base: series exported against $exported, testing $v"
 [ $rc = 0 ] && [ "$(echo "$out" | grep -cF "$want")" = 2 ] || rc=1
 result moved_base_untouched_is_a_notice $rc "$(echo "$out" | tail -n 3)"
 caught=0
-for mutation in '0,/^+\t/s/^+\t/+\t \t/' 's/^Subject: \[PATCH \([0-9/]*\)\] /&x/' delete; do
+for mutation in '0,/^+\t/s/^+\t/+\t \t/' 's/^Subject: \[PATCH [^]]*\] /&x/' delete; do
 	rm -rf "$scratch/mut"
 	cp -r "$SERIES" "$scratch/mut"
 	victim=$(patch_list | sed -n 2p)
