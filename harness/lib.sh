@@ -108,7 +108,7 @@ SERIES_V1=390650a16473d99823446b8565263cc4a916e8d2
 V1_REF=refs/noncontig/v1
 
 v1_series() {
-	local tmp parent tree f author email date subject ok=0
+	local tmp parent tree f author email date subject applied=1
 	tgit rev-parse -q --verify "$V1_REF" >/dev/null &&
 		tgit rev-parse -q --verify "$V1_REF-base" >/dev/null && return 0
 	git -C "$TOP" cat-file -e "$SERIES_V1^{commit}" 2>/dev/null || return 1
@@ -117,7 +117,7 @@ v1_series() {
 	for f in $(git -C "$TOP" show "$SERIES_V1:series/series" | sed -n 's/^\(0[0-9]*-[^ ]*\.patch\).*/\1/p'); do
 		git -C "$TOP" show "$SERIES_V1:series/$f" >"$tmp/patch"
 		GIT_INDEX_FILE=$tmp/index tgit read-tree "$parent"
-		GIT_INDEX_FILE=$tmp/index tgit apply --cached "$tmp/patch" 2>/dev/null || { ok=1; break; }
+		GIT_INDEX_FILE=$tmp/index tgit apply --cached "$tmp/patch" 2>/dev/null || { applied=0; break; }
 		tree=$(GIT_INDEX_FILE=$tmp/index tgit write-tree)
 		tgit mailinfo "$tmp/msg" /dev/null <"$tmp/patch" >"$tmp/info"
 		author=$(sed -n 's/^Author: //p' "$tmp/info")
@@ -129,7 +129,7 @@ v1_series() {
 			GIT_COMMITTER_DATE=$FIXED_DATE tgit commit-tree "$tree" -p "$parent")
 	done
 	rm -rf "$tmp"
-	[ $ok = 0 ] || return 1
+	[ $applied = 1 ] || return 1
 	tgit update-ref "$V1_REF" "$parent"
 	tgit update-ref "$V1_REF-base" base
 }
