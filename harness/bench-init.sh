@@ -3,7 +3,8 @@
 # dma_map_benchmark through driver_override, run the noncontiguous mode for
 # each size, print one 'noncontig-bench:' line per run, power off.
 # The kernel command line passes bench_kind (ours|upstream), bench_zero
-# (1: ask for __GFP_ZERO), bench_floor (1: also run the floor), bench_sizes
+# (1: ask for __GFP_ZERO), bench_floor (1: also run the floor and the floor
+# mapped with dma_map_sgtable()), bench_sizes
 # (KiB, comma-separated) and bench_seconds.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -36,7 +37,10 @@ for kib in $(echo "${bench_sizes:-4,64,1024,4096,16384,65536}" | tr , ' '); do
 	else
 		run "$bench_kind" $kib
 	fi
-	[ "${bench_floor:-0}" = 1 ] && run floor $kib -f
+	if [ "${bench_floor:-0}" = 1 ]; then
+		run floor $kib -f
+		run mapped $kib -m
+	fi
 done
 echo "noncontig-bench: done"
 poweroff -f

@@ -7,7 +7,8 @@
 # only the series' benchmark patch).  Then, ROUNDS times, boots both under
 # the same QEMU setup with the IOMMU on and off, alternating, each timing
 # dma_alloc/free_noncontiguous() through dma_map_benchmark bound to the edu
-# device; ours also times the floor.  bench-report.py prints the table of
+# device, and once more without the IOMMU for a caller that asks for
+# __GFP_ZERO; ours also times the floor and the mapped floor.  bench-report.py prints the table of
 # medians and ratios and draws the plot.  Raw lines: build/bench/raw.txt.
 . "$(dirname "$0")/lib.sh"
 
@@ -49,14 +50,17 @@ gcc -static -O2 -I"$out/inc" -o "$out/dma_map_benchmark" \
 # TCG timings of the same runs moved by up to 30 % between rounds.
 raw=$out/raw.txt
 : > "$raw"
-# boot KIND MODE ROUND TAG SIZES [KERNEL ARGS...]
+# boot KIND MODE ROW ROUND TAG SIZES [KERNEL ARGS...]
+# ROW names the table's row: on, off, or zero (IOMMU off, both kinds asked
+# for __GFP_ZERO, as a caller that wants zeroed memory would).
 boot() {
-	local kind=$1 mode=$2 r=$3 tag=$4 sizes=$5 zero=0 floor=0 log
-	shift 5
+	local kind=$1 mode=$2 row=$3 r=$4 tag=$5 sizes=$6 zero=0 floor=0 log
+	shift 6
 	[ "$kind" = upstream ] && [ "$mode" = on ] && zero=1
+	[ "$row" = zero ] && zero=1
 	[ "$kind" = ours ] && floor=1
 	log=$LOGS/bench-$kind-$mode$tag-$r.log
-	stage bench "round $r/$rounds: $kind, IOMMU $mode${tag:+ ($*)}"
+	stage bench "round $r/$rounds: $kind, IOMMU $mode${tag:+ ($tag${*:+, $*})}"
 	QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=600 \
 		QEMU_SMP=1 QEMU_ICOUNT=2 \
 		"$TOP/harness/qemu.sh" "$BUILD/out/bench-$kind/arch/x86/boot/bzImage" \
@@ -64,16 +68,19 @@ boot() {
 		bench_floor=$floor bench_seconds="$seconds" bench_sizes="$sizes" "$@"
 	grep -q "noncontig-bench: done" "$log" || die "benchmark boot did not finish; log: $log"
 	grep "^noncontig-bench: " "$log" | grep -v done |
-		sed "s/^noncontig-bench: /$r $mode /" >> "$raw"
+		sed "s/^noncontig-bench: /$r $row /" >> "$raw"
 }
 
 # Without the IOMMU, CMA would serve every size above a page once there is
-# a CMA area, so only the sizes beyond MAX_ORDER boot with one.
+# a CMA area, so only the sizes beyond MAX_ORDER boot with one.  The
+# __GFP_ZERO caller's row stops at 4 MiB: CMA does not zero, so beyond it
+# neither kind zeroes twice.
 for r in $(seq 1 "$rounds"); do
 	for kind in upstream ours; do
-		boot "$kind" on "$r" "" 4,64,1024,4096,16384,65536
-		boot "$kind" off "$r" "" 4,64,1024,4096
-		boot "$kind" off "$r" -cma 16384,65536 cma=256M
+		boot "$kind" on on "$r" "" 4,64,1024,4096,16384,65536
+		boot "$kind" off off "$r" "" 4,64,1024,4096
+		boot "$kind" off off "$r" -cma 16384,65536 cma=256M
+		boot "$kind" off zero "$r" -zero 4,64,1024,4096
 	done
 done
 "$TOP/harness/bench-report.py" "$raw" "$TOP" "$rounds" "$seconds"
