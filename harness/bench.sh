@@ -8,8 +8,9 @@
 # the same QEMU setup with the IOMMU on and off, alternating, each timing
 # dma_alloc/free_noncontiguous() through dma_map_benchmark bound to the edu
 # device, and once more without the IOMMU for a caller that asks for
-# __GFP_ZERO; ours also times the floor and the mapped floor.  bench-report.py prints the table of
-# medians and ratios and draws the plot.  Raw lines: build/bench/raw.txt.
+# __GFP_ZERO; ours also times the floor and the mapped floor.
+# bench-report.py prints the table of medians and ratios and draws the
+# plot of ratios.  Raw lines: build/bench/raw.txt.
 . "$(dirname "$0")/lib.sh"
 
 rounds=${1:-3}
