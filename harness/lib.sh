@@ -148,8 +148,8 @@ series_version() {
 # A series exported against another package revision differs from a fresh
 # export only where the base shows: the base commit id, the recorded
 # version, blob ids, hunk line numbers and the commit ids in the cover
-# letter's range-diff.  Strip exactly those; every
-# hunk's text, every message and the set of patches still count.
+# letter's range-diff.  Strip exactly those; every hunk's text, every
+# message and the set of patches still count.
 normalize_series() {
 	local dir=$1 f
 	for f in "$dir"/*.patch "$dir/series"; do
