@@ -28,7 +28,25 @@ stage boot "hardened kernel, IOMMU on, two NUMA nodes, KUnit suites then fault p
 numa="-object memory-backend-ram,id=m0,size=512M -numa node,nodeid=0,memdev=m0"
 numa+=" -object memory-backend-ram,id=m1,size=512M -numa node,nodeid=1,memdev=m1"
 numa+=" -numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1"
-QEMU_SMP=2,sockets=2 QEMU_EXTRA=$numa QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
+# Three DIMMs of 128 MiB that the kernel adds and onlines into ZONE_NORMAL
+# at boot; QEMU places them above 4 GiB one after the other, on node 2 (a
+# node without CPUs and without memory at boot: QEMU describes only its
+# last node's PXM for memory added later), node 1, node 2 again.  Node 1's
+# NORMAL zone then ends where node 2's third DIMM starts, with free pages
+# on both sides: the only such place in this machine
+# (iommu_no_entry_crosses_a_zone).  The page allocator hands out the lowest
+# pages of a zone first: RAM present at boot is used at the bottom of each
+# zone (early allocations, interleaved over the nodes) and at the top of
+# each node (its memmap), and a node coming up takes its first DIMM's
+# lowest pages, so no other seam has free pages on both sides.  Node 1
+# falls back to node 2 first: the page allocator prefers nodes without
+# CPUs.
+numa+=" -numa node,nodeid=2"
+for dimm in 2a:2 1:1 2b:2; do
+	numa+=" -object memory-backend-ram,id=d${dimm%:*},size=128M"
+	numa+=" -device pc-dimm,memdev=d${dimm%:*},node=${dimm#*:}"
+done
+QEMU_MEM=1G,slots=3,maxmem=2G QEMU_SMP=2,sockets=2 QEMU_EXTRA=$numa QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400} \
 	"$TOP/harness/qemu.sh" "$out/arch/x86/boot/bzImage" on "$log" || true
 stage judge "console log: $log" >&2
 "$TOP/harness/judge-hardened.py" "$TREE" "$log"

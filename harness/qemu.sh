@@ -2,10 +2,11 @@
 # Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU, or arm64
 # (virt) with an SMMUv3, and the edu PCI device; the console goes to LOG.  The one place QEMU command lines
 # are built.
-#   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_TIMEOUT=S]
+#   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_MEM=M] [QEMU_TIMEOUT=S]
 #   [QEMU_EXTRA="more QEMU arguments"] [QEMU_ARCH=arm64] qemu.sh KERNEL on|off LOG [kernel args...]
 # Without an initramfs the kernel powers off after its KUnit suites; with one
-# its /init does.  QEMU_SMP sets the vCPUs (default 2).  QEMU_ICOUNT=N runs
+# its /init does.  QEMU_SMP sets the vCPUs (default 2), QEMU_MEM the -m
+# argument (default 1G; slots for pc-dimm devices go here).  QEMU_ICOUNT=N runs
 # the guest clock from the instruction count (2^N ns per instruction):
 # timings then measure the work the guest does, free of the host's load, as
 # the benchmark wants.  QEMU_EXTRA adds devices (split at spaces) after the
@@ -36,7 +37,7 @@ else
 	append="console=ttyS0 intel_iommu=$iommu panic=-1"
 	args=(-machine q35,accel=tcg -cpu max -device intel-iommu)
 fi
-args+=(-smp "${QEMU_SMP:-2}" -m 1G -nographic -no-reboot
+args+=(-smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-1G}" -nographic -no-reboot
        -device edu,dma_mask=0xffffffff
        -kernel "$kernel")
 # shellcheck disable=SC2206 # QEMU_EXTRA is split on purpose
