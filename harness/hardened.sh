@@ -22,7 +22,7 @@ echo "hardened-build: ok   KASAN, kmemleak, lockdep, DEBUG_VM, fault injection"
 module=$out/lib/tests/dma_noncontig_faults_kunit.ko
 "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
 	"$TOP/harness/hardened-init.sh" "$module" >&2
-stage boot "hardened kernel, IOMMU on, two NUMA nodes, KUnit suites then fault phases" >&2
+stage boot "hardened kernel, IOMMU on, three NUMA nodes and DIMMs, KUnit suites then fault phases" >&2
 # Two NUMA nodes of 512 MiB, one vCPU (socket) each: the node tests place a
 # device on each node and check where its pages come from.
 numa="-object memory-backend-ram,id=m0,size=512M -numa node,nodeid=0,memdev=m0"

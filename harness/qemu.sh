@@ -22,7 +22,7 @@ on | off) ;;
 esac
 
 # 1 GiB keeps all memory below 4 GiB (on arm64's virt machine RAM starts at
-# 1 GiB), and edu's DMA mask is raised to 32 bits to match (its default is
+# 1 GiB; the hardened boot adds DIMMs above 4 GiB through QEMU_MEM), and edu's DMA mask is raised to 32 bits to match (its default is
 # 28), so the direct path reaches the device deterministically.
 # intel-iommu must come before the devices behind it.  With QEMU_ARCH=arm64
 # the machine is virt with an SMMUv3 (IOMMU on) or without one (off).
