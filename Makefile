@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply rebase export verify build kunit checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench clean help
+.PHONY: run check deps tree apply rebase export verify build kunit boot robot checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -47,17 +47,24 @@ build: apply
 kunit: build
 	@$(H)/kunit.sh
 
+## boot       the KUnit suite on one platform, built and booted: make boot P=i386
+##            (P is a file in config/platforms/: arm64, i386, x86_64)
+boot: apply
+	@$(H)/boot.sh $(or $(P),x86_64)
+
 ## checkpatch scripts/checkpatch.pl --strict on every patch
 ## kerneldoc  kernel-doc -none -v on the touched files: no new warning
 ## callers    build the in-tree callers and W=1 of the series' directories
 ## callers-run  ALSA's HDA driver and vivid's videobuf2 queues on the API at run time, IOMMU on and off
 ## distro     Debian's amd64 config, W=1, against the unmodified Debian tree
+## robot      the kernel test robot's checks against the base: clang W=1 (x86_64,
+##            arm64), sparse C=2, coccicheck on the touched files (after callers)
 ## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
 ## bisect     build every patch of the series on its own
 ## selftest   the harness's own tests
 ## hardened   KUnit under KASAN/kmemleak/lockdep, then the fault-injection phases
 # Each of these needs the series applied and runs harness/<target>.sh.
-ON_SERIES := checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened
+ON_SERIES := checkpatch kerneldoc callers callers-run distro robot nodma bisect selftest hardened
 $(ON_SERIES): apply
 	@$(H)/$@.sh
 

@@ -25,10 +25,9 @@ for c in "${commits[@]}"; do
 	for arch in x86_64 arm64; do
 		log=$LOGS/bisect-$arch-$n.log
 		mapfile -t frags < <(kunit_frags "$arch")
-		image=bzImage
-		[ "$arch" = arm64 ] && image=Image
+		load_platform "$arch"
 		# modules too: the fault test module is one from patch 10 on
-		if ARCH=$arch TARGETS="$image modules" "$TOP/harness/build.sh" "$arch-kunit" \
+		if PLATFORM=$arch TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-kunit" \
 			"${frags[@]}" >"$log" 2>&1; then
 			echo "bisect: ok   $arch: $subject"
 		else
@@ -72,13 +71,13 @@ kernel=$BUILD/out/arm64-reach/arch/arm64/boot/Image
 if [ -z "$picked" ]; then
 	echo "bisect: FAIL arm64 boot: the test patches do not apply on '$subject' (log: $log.pick)"
 	status=1
-elif ! ARCH=arm64 "$TOP/harness/build.sh" arm64-reach "${frags[@]}" >"$log.build" 2>&1; then
+elif ! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-reach "${frags[@]}" >"$log.build" 2>&1; then
 	echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-reach.log)"
 	status=1
 else
-	ARCH=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-reach/kunit-init.cpio.gz" >>"$log.build" 2>&1
+	PLATFORM=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-reach/kunit-init.cpio.gz" >>"$log.build" 2>&1
 	result="QEMU failed"
-	if QEMU_ARCH=arm64 QEMU_INITRD=$BUILD/out/arm64-reach/kunit-init.cpio.gz \
+	if PLATFORM=arm64 QEMU_INITRD=$BUILD/out/arm64-reach/kunit-init.cpio.gz \
 		"$TOP/harness/qemu.sh" "$kernel" on "$log" 'kunit.filter_glob=dma_noncontig_[ce]*' &&
 		result=$("$TOP/harness/judge-log.py" "$TREE" "$log" arm64-reach); then
 		echo "bisect: ok   arm64 boot at '$subject': $result"

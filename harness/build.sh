@@ -1,32 +1,36 @@
 #!/usr/bin/env bash
 # Build a kernel from build/linux.
-#   [ARCH=x86_64|arm64] [TARGETS=...] [W=1] build.sh [NAME [FRAGMENT...]]
-# NAME defaults to x86_64-kunit, TARGETS to the architecture's boot image
-# (bzImage, or Image for arm64, cross-compiled with aarch64-linux-gnu-)
-# and the modules when the config has them.
+#   [PLATFORM=x86_64|arm64|i386|...] [TARGETS=...] [W=1] [C=2] [LLVM=1] build.sh [NAME [FRAGMENT...]]
+# PLATFORM (config/platforms/, default x86_64) gives the architecture and
+# the cross compiler; NAME defaults to PLATFORM-kunit, TARGETS to the
+# platform's boot image and the modules when the config has them.
 # Output goes to build/out/NAME; the config is the fragments (default: the
 # KUnit kernel's, see kunit_frags in lib.sh) run through
 # olddefconfig, and every option a fragment sets is checked to have stuck.
 . "$(dirname "$0")/lib.sh"
 
-name=${1:-x86_64-kunit}
+platform=${PLATFORM:-x86_64}
+load_platform "$platform"
+name=${1:-$platform-kunit}
 shift || true
 frags=("$@")
 if [ ${#frags[@]} -eq 0 ]; then
-	mapfile -t frags < <(kunit_frags "${ARCH:-x86_64}")
+	mapfile -t frags < <(kunit_frags "$platform")
 fi
 out=$BUILD/out/$name
 mkdir -p "$out"
-arch=${ARCH:-x86_64} cross=
-image=bzImage
-if [ "$arch" = arm64 ]; then
-	cross=aarch64-linux-gnu- image=Image
-	command -v ${cross}gcc >/dev/null || die "no ${cross}gcc; run 'make deps' (gcc-aarch64-linux-gnu)"
+arch=$P_arch cross=$P_cross image=${P_image##*/}
+[ -z "$cross" ] || command -v "${cross}gcc" >/dev/null ||
+	die "no ${cross}gcc; run 'make deps' ($P_packages)"
+cc="${cross}gcc" hostcc=gcc llvm=()
+# LLVM=1: clang and LLVM's tools, for the architecture from ARCH alone
+if [ -n "${LLVM:-}" ]; then
+	cc=clang hostcc=clang cross= llvm=(LLVM=1)
 fi
-cc="${cross}gcc" hostcc=gcc
-command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache gcc"
+command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache $hostcc"
 kmake() {
-	make -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" CC="$cc" HOSTCC="$hostcc" "$@"
+	make -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" "${llvm[@]}" CC="$cc" \
+		HOSTCC="$hostcc" "$@"
 }
 
 cat "${frags[@]}" > "$out/fragment.config"
@@ -47,10 +51,10 @@ done)
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
 
 # TARGETS (default the boot image, and the modules if the config has
-# them) and W (extra warnings) come from the environment.
+# them), W (extra warnings) and C (sparse) come from the environment.
 default=$image
 grep -qx 'CONFIG_MODULES=y' "$out/.config" && default+=" modules"
 targets=${TARGETS:-$default}
-stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W})"
-logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} $targets
+stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W}${C:+, C=$C})"
+logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} ${C:+C=$C} $targets
 stage build "$name: done (log: $LOGS/build-$name.log)"

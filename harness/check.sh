@@ -85,34 +85,42 @@ tally callers-run "$TOP/harness/callers-run.sh"
 summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/             /' || true)")
 tally bisect "$TOP/harness/bisect.sh"
 tally distro "$TOP/harness/distro.sh"
+tally robot "$TOP/harness/robot.sh"
 
-t0=$(date +%s)
-stage check "KUnit kernel"
-rm -f "$LOGS"/kunit-iommu-*.result "$LOGS"/kunit-arm64-*.result
-if "$TOP/harness/build.sh" x86_64-kunit; then
-	"$TOP/harness/kunit.sh" on off || true
-else
-	echo "  build: FAIL (log: $LOGS/build-x86_64-kunit.log)"
-fi
-t1=$(date +%s)
-stage check "KUnit kernel, arm64"
-"$TOP/harness/arm64.sh" on off || true
-summary+=("$(printf 'kunit        x86_64 build and boots %d s, arm64 %d s' $((t1 - t0)) $(($(date +%s) - t1)))")
-for run in iommu-on iommu-off arm64-on arm64-off; do
-	result=$LOGS/kunit-$run.result
-	if [ -f "$result" ]; then
-		read -r label total pass fail skip verdict < "$result"
-	else
-		label=$run total=0 pass=0 fail=0 skip=0 verdict=missing
-	fi
-	summary+=("$(printf 'kunit %-9s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
-		"${run#iommu-}" "$total" "$pass" "$fail" "$skip" "$verdict")")
-	# the run's log checks (expected warnings, no other warning or
-	# DMA-API error, clean shutdown) count as one more check
-	[ "$verdict" = ok ] && pass=$((pass + 1)) || fail=$((fail + 1))
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	total_skip=$((total_skip + skip))
+# The KUnit suite on every platform (config/platforms/), IOMMU on and off
+# where it has both: one build and the boots each, judged against
+# config/kunit-pins; each boot's log checks count as one more check.
+times=()
+for p in $(platforms); do
+	load_platform "$p"
+	for mode in $P_modes; do
+		rm -f "$LOGS/kunit-$P_label-$mode.result"
+	done
+	t0=$(date +%s)
+	stage check "KUnit kernel, $p"
+	"$TOP/harness/boot.sh" "$p" || true
+	times+=("$p $(($(date +%s) - t0)) s")
+done
+summary+=("$(printf 'kunit        build and boots: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
+for p in $(platforms); do
+	load_platform "$p"
+	for mode in $P_modes; do
+		run=$P_label-$mode
+		result=$LOGS/kunit-$run.result
+		if [ -f "$result" ]; then
+			read -r label total pass fail skip verdict < "$result"
+		else
+			label=$run total=0 pass=0 fail=0 skip=0 verdict=missing
+		fi
+		summary+=("$(printf 'kunit %-9s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
+			"${run#iommu-}" "$total" "$pass" "$fail" "$skip" "$verdict")")
+		# the run's log checks (expected warnings, no other warning or
+		# DMA-API error, clean shutdown) count as one more check
+		[ "$verdict" = ok ] && pass=$((pass + 1)) || fail=$((fail + 1))
+		total_pass=$((total_pass + pass))
+		total_fail=$((total_fail + fail))
+		total_skip=$((total_skip + skip))
+	done
 done
 
 tally hardened "$TOP/harness/hardened.sh"

@@ -6,7 +6,14 @@
 
 PKGS=(gcc libc6-dev make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-utils
       python3 python3-ply python3-git git ccache qemu-system-x86 busybox-static
-      gnuplot-nox alsa-utils gcc-aarch64-linux-gnu qemu-system-arm)
+      gnuplot-nox alsa-utils
+      clang lld llvm sparse coccinelle ocaml-nox)
+# and each platform's compiler and QEMU (config/platforms/)
+for p in $(platforms); do
+	load_platform "$p"
+	# shellcheck disable=SC2206 # a list of package names
+	PKGS+=($P_packages)
+done
 # Kept at the archive's newest version, not merely present.
 CURRENT=("$SRC_PKG" linux-config-6.1)
 

@@ -4,12 +4,12 @@
 # busybox of that architecture is needed) that prints DMA-API debug's error
 # count after the built-in suites and powers off; and the mmap test module
 # when the kernel was built with it, for /init to load and map.
-#   [ARCH=x86_64|arm64] kunit-initramfs.sh OUT.cpio.gz
+#   [PLATFORM=x86_64|arm64|i386|...] kunit-initramfs.sh OUT.cpio.gz
 . "$(dirname "$0")/lib.sh"
 
 out=$1
-arch=${ARCH:-x86_64} cross=
-[ "$arch" = arm64 ] && cross=aarch64-linux-gnu-
+load_platform "${PLATFORM:-x86_64}"
+arch=$P_arch cross=$P_cross
 # the kernel's UAPI headers for that architecture, installed once
 hdr=$BUILD/out/headers-$arch
 if [ ! -f "$hdr/include/asm/unistd.h" ]; then
@@ -17,8 +17,11 @@ if [ ! -f "$hdr/include/asm/unistd.h" ]; then
 		ARCH="$arch" headers_install INSTALL_HDR_PATH="$hdr"
 fi
 init=$(dirname "$out")/kunit-init
+# 6.1's nolibc types size_t as unsigned long everywhere, where 32-bit x86's
+# compiler has unsigned int: its declarations of memcpy() and the like do
+# not match the compiler's built-ins there (harmless: same size).
 "${cross}gcc" -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-Wall -Wextra -Werror -I "$TREE/tools/include/nolibc" -I "$hdr/include" \
+	-Wall -Wextra -Werror -Wno-builtin-declaration-mismatch -I "$TREE/tools/include/nolibc" -I "$hdr/include" \
 	-o "$init" "$TOP/harness/kunit-init.c" -lgcc ||
 	die "kunit-init.c does not build for $arch"
 # the mmap test module, when the kernel next to OUT has it (kunit-init.c

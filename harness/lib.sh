@@ -172,12 +172,47 @@ base_notice() {
 	echo "base: series exported against ${want:-an unrecorded version}, testing $have"
 }
 
-# The KUnit kernel's config fragments for ARCH at the tree's current commit:
-# the platform, config/bisect.config, the fault module once a patch adds
+# Platforms are data: config/platforms/NAME describes one platform (its
+# architecture, cross compiler, boot image, config fragment, packages and
+# QEMU command line) as 'key = value' lines; config/platforms/README lists
+# the keys.  load_platform NAME sets P_<key> for each (empty when the file
+# leaves it out) and P_name; adding a platform is adding a file.
+PLATFORM_KEYS=(arch cross image config packages qemu machine machine_on cpu mem devices
+	       console append_on append_off label modes)
+load_platform() {
+	local f=$TOP/config/platforms/$1 k v line
+	[ -f "$f" ] && [ "$1" != README ] ||
+		die "no platform '$1'; there are: $(platforms | tr '\n' ' ')"
+	for k in "${PLATFORM_KEYS[@]}"; do
+		printf -v "P_$k" '%s' ''
+	done
+	P_name=$1
+	while IFS= read -r line; do
+		line=${line%%#*}
+		[[ $line =~ ^[[:space:]]*$ ]] && continue
+		[[ $line =~ ^[[:space:]]*([a-z_]+)[[:space:]]*=[[:space:]]*(.*[^[:space:]])?[[:space:]]*$ ]] ||
+			die "$f: not 'key = value': $line"
+		k=${BASH_REMATCH[1]} v=${BASH_REMATCH[2]}
+		[[ " ${PLATFORM_KEYS[*]} " == *" $k "* ]] || die "$f: unknown key '$k'"
+		printf -v "P_$k" '%s' "$v"
+	done < "$f"
+	for k in arch image config qemu machine console label modes; do
+		v=P_$k
+		[ -n "${!v}" ] || die "$f: no '$k'"
+	done
+}
+
+platforms() {
+	ls "$TOP/config/platforms" | grep -vx README
+}
+
+# The KUnit kernel's config fragments for PLATFORM at the tree's current
+# commit: the platform's fragment, config/bisect.config, the fault module once a patch adds
 # its symbol, and the suite's .kunitconfig once it exists.  The bisect
 # builds every commit with these, so its last build is the KUnit kernel.
 kunit_frags() {
-	echo "$TOP/config/$1-qemu.config"
+	load_platform "$1"
+	echo "$TOP/config/$P_config"
 	echo "$TOP/config/bisect.config"
 	if grep -qx 'config DMA_NONCONTIG_FAULTS_KUNIT_TEST' "$TREE/lib/Kconfig.debug"; then
 		echo "$TOP/config/faults-module.config"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Boot a kernel under QEMU (x86_64, q35, TCG) with an Intel IOMMU, or arm64
-# (virt) with an SMMUv3, and the edu PCI device; the console goes to LOG.  The one place QEMU command lines
-# are built.
-#   [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_MEM=M] [QEMU_TIMEOUT=S]
-#   [QEMU_EXTRA="more QEMU arguments"] [QEMU_ARCH=arm64] qemu.sh KERNEL on|off LOG [kernel args...]
+# Boot a kernel under QEMU, the IOMMU on or off, with the edu PCI device; the
+# console goes to LOG.  The one place QEMU command lines are built, from the
+# platform's data (config/platforms/PLATFORM, default x86_64: q35 under TCG
+# with an Intel IOMMU; arm64: virt with an SMMUv3; i386: q35, 32-bit).
+#   [PLATFORM=NAME] [QEMU_INITRD=FILE] [QEMU_ICOUNT=N] [QEMU_SMP=N] [QEMU_MEM=M]
+#   [QEMU_TIMEOUT=S] [QEMU_EXTRA="more QEMU arguments"] qemu.sh KERNEL on|off LOG [kernel args...]
 # Without an initramfs the kernel powers off after its KUnit suites; with one
 # its /init does.  QEMU_SMP sets the vCPUs (default 2), QEMU_MEM the -m
-# argument (default 1G; slots for pc-dimm devices go here).  QEMU_ICOUNT=N runs
+# argument (default the platform's; slots for pc-dimm devices go here).
+# QEMU_ICOUNT=N runs
 # the guest clock from the instruction count (2^N ns per instruction):
 # timings then measure the work the guest does, free of the host's load, as
 # the benchmark wants.  QEMU_EXTRA adds devices (split at spaces) after the
@@ -20,24 +22,26 @@ case $iommu in
 on | off) ;;
 *) die "qemu.sh: IOMMU must be 'on' or 'off', not '$iommu'" ;;
 esac
+load_platform "${PLATFORM:-x86_64}"
+[[ " $P_modes " == *" $iommu "* ]] || die "platform $P_name has no IOMMU-$iommu boot (modes: $P_modes)"
 
-# 1 GiB keeps all memory below 4 GiB (on arm64's virt machine RAM starts at
-# 1 GiB; the hardened boot adds DIMMs above 4 GiB through QEMU_MEM), and edu's DMA mask is raised to 32 bits to match (its default is
-# 28), so the direct path reaches the device deterministically.
-# intel-iommu must come before the devices behind it.  With QEMU_ARCH=arm64
-# the machine is virt with an SMMUv3 (IOMMU on) or without one (off).
-if [ "${QEMU_ARCH:-x86_64}" = arm64 ]; then
-	qemu=qemu-system-aarch64
-	machine=virt
-	[ "$iommu" = on ] && machine+=,iommu=smmuv3
-	append="console=ttyAMA0 panic=-1"
-	args=(-machine "$machine" -cpu max,pauth-impdef=on)
+# The platforms' memory sits below 4 GiB (on arm64's virt machine RAM
+# starts at 1 GiB; the hardened boot adds DIMMs above 4 GiB through
+# QEMU_MEM), and edu's DMA mask is raised to 32 bits to match (its default
+# is 28), so the direct path reaches the device deterministically.  The
+# platform's devices (an IOMMU) come before the devices behind them.
+machine=$P_machine append="console=$P_console panic=-1"
+if [ "$iommu" = on ]; then
+	machine+=$P_machine_on append+=" $P_append_on"
 else
-	qemu=qemu-system-x86_64
-	append="console=ttyS0 intel_iommu=$iommu panic=-1"
-	args=(-machine q35,accel=tcg -cpu max -device intel-iommu)
+	append+=" $P_append_off"
 fi
-args+=(-smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-1G}" -nographic -no-reboot
+qemu=$P_qemu
+args=(-machine "$machine")
+[ -z "$P_cpu" ] || args+=(-cpu "$P_cpu")
+# shellcheck disable=SC2206 # the platform's devices are split on purpose
+args+=($P_devices)
+args+=(-smp "${QEMU_SMP:-2}" -m "${QEMU_MEM:-${P_mem:-1G}}" -nographic -no-reboot
        -device edu,dma_mask=0xffffffff
        -kernel "$kernel")
 # shellcheck disable=SC2206 # QEMU_EXTRA is split on purpose

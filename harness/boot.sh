@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The KUnit suite on one platform (config/platforms/PLATFORM): build its
+# KUnit kernel (kunit_frags in lib.sh: the platform's fragment,
+# bisect.config, the tree's .kunitconfig), boot it under QEMU with the
+# IOMMU on and off (the platform's modes) and the edu device, and judge each
+# log (judge-log.py against config/kunit-pins, as LABEL-MODE).  One result
+# line per boot; exits non-zero if any failed.
+#   boot.sh PLATFORM [on] [off]     (default: the platform's modes)
+#   NO_BUILD=1 boot.sh ...          boot the kernel already built
+. "$(dirname "$0")/lib.sh"
+
+platform=${1:?usage: boot.sh PLATFORM [on] [off]}
+shift
+load_platform "$platform"
+name=$platform-kunit
+out=$BUILD/out/$name
+modes=("$@")
+# shellcheck disable=SC2206 # a list of words
+[ ${#modes[@]} -gt 0 ] || modes=($P_modes)
+if [ -z "${NO_BUILD:-}" ]; then
+	if ! PLATFORM=$platform "$TOP/harness/build.sh" "$name" >&2; then
+		echo "kunit-$P_label: FAIL build (log: $LOGS/build-$name.log)"
+		exit 1
+	fi
+fi
+initrd=$out/kunit-init.cpio.gz
+PLATFORM=$platform "$TOP/harness/kunit-initramfs.sh" "$initrd"
+status=0
+for mode in "${modes[@]}"; do
+	log=$LOGS/kunit-$P_label-$mode.log
+	stage boot "$platform, IOMMU $mode: booting the KUnit kernel under QEMU" >&2
+	PLATFORM=$platform QEMU_INITRD=$initrd "$TOP/harness/qemu.sh" "$out/$P_image" \
+		"$mode" "$log" || true
+	"$TOP/harness/judge-log.py" "$TREE" "$log" "$P_label-$mode" || status=1
+done
+exit $status

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The kernel test robot's checks on what the series touches, each run on
+# the series and on its base (build/base-tree, the worktree callers.sh
+# keeps at 'base'); a finding is new when the base does not have it (same
+# file, same message, line numbers ignored).  One line per check and
+# directory; exits non-zero on any new finding.
+#   clang   LLVM=1 W=1 on x86_64 and arm64 (the platforms' minimal configs,
+#           config/bisect.config, the suite's symbols on the series side)
+#   sparse  C=2 on x86_64, in the callers' build folders (callers.sh runs
+#           first: the objects are current, so the log holds sparse alone)
+#   cocci   every script of scripts/coccinelle/ in report mode (what 'make
+#           coccicheck MODE=report' runs, with each script's Options:) on
+#           the touched C files and headers
+# Only the series' directories are built; the headers it touches are
+# judged through them (a finding in a header is reported under include/).
+. "$(dirname "$0")/lib.sh"
+
+dirs=(kernel/dma/ drivers/iommu/ lib/tests/)
+base_tree=$BUILD/base-tree
+[ -d "$base_tree/kernel/dma" ] || die "no base worktree at $base_tree; run harness/callers.sh first"
+git -C "$base_tree" checkout -q --detach base
+status=0
+
+# Findings of a log under directory $2 (the compilers', sparse's and
+# coccinelle's 'FILE:LINE:COL: message' lines, notes left out): file and
+# message, without the line and column numbers or the tree's path, so both trees compare equal where
+# nothing changed.
+findings() {
+	grep -E '^\S+:[0-9]+:[0-9]+(-[0-9]+)?: ' "$1" | grep -vE '^\S+: note: ' |
+		sed -E -e 's#^(\.\./)+(linux|base-tree)/##' -e 's#^/.*/build/(linux|base-tree)/##' \
+			-e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?: /: /' |
+		grep "^$2" | sort -u || true
+}
+
+# compare CHECK BASELOG SERIESLOG DIR...: one line per directory
+compare() {
+	local check=$1 blog=$2 slog=$3 d new
+	shift 3
+	for d in "$@"; do
+		new=$(comm -13 <(findings "$blog" "$d") <(findings "$slog" "$d"))
+		if [ -z "$new" ]; then
+			echo "robot: ok   $check: $d: no new finding ($(findings "$blog" "$d" | wc -l) at the base)"
+		else
+			echo "robot: FAIL $check: $d: new findings:"
+			echo "$new" | sed 's/^/    /'
+			status=1
+		fi
+	done
+}
+
+# clang, W=1: both trees, the same config but for the suite's symbols
+for p in x86_64 arm64; do
+	load_platform "$p"
+	frags=("$TOP/config/$P_config" "$TOP/config/bisect.config")
+	mapfile -t sfrags < <(kunit_frags "$p")
+	# warnings are logged only for files that are compiled
+	for d in "$p-clang-base" "$p-clang"; do
+		for sub in "${dirs[@]}"; do
+			[ -d "$BUILD/out/$d/$sub" ] && find "$BUILD/out/$d/$sub" -name '*.o' -delete
+		done
+	done
+	if ! NONCONTIG_TREE=$base_tree PLATFORM=$p LLVM=1 W=1 TARGETS="kernel/dma/ drivers/iommu/" \
+		"$TOP/harness/build.sh" "$p-clang-base" "${frags[@]}" >/dev/null; then
+		echo "robot: FAIL clang $p: build of the base (log: $LOGS/build-$p-clang-base.log)"
+		status=1
+		continue
+	fi
+	if ! PLATFORM=$p LLVM=1 W=1 TARGETS="${dirs[*]}" \
+		"$TOP/harness/build.sh" "$p-clang" "${sfrags[@]}" >/dev/null; then
+		echo "robot: FAIL clang $p: build (log: $LOGS/build-$p-clang.log)"
+		status=1
+		continue
+	fi
+	[ -f "$BUILD/out/$p-clang/lib/tests/dma_noncontig_kunit.o" ] ||
+		{ echo "robot: FAIL clang $p: the suite was not compiled (config?)"; status=1; }
+	compare "clang W=1 $p" "$LOGS/build-$p-clang-base.log" "$LOGS/build-$p-clang.log" "${dirs[@]}" include/
+done
+
+# sparse: the callers' folders, brought up to date first with their own
+# flags, so that the C=2 pass compiles nothing and its log is sparse's
+frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/callers.config")
+sparse_run() {
+	local tree=$1 name=$2 targets=$3
+	shift 3
+	NONCONTIG_TREE=$tree TARGETS=$targets W=1 "$TOP/harness/build.sh" "$name" "$@" >/dev/null &&
+		NONCONTIG_TREE=$tree TARGETS=$targets W=1 C=2 "$TOP/harness/build.sh" "$name" "$@" >/dev/null &&
+		cp "$LOGS/build-$name.log" "$LOGS/sparse-$name.log"
+}
+if ! sparse_run "$base_tree" x86_64-w1-base "kernel/dma/ drivers/iommu/" "${frags[@]}"; then
+	echo "robot: FAIL sparse: the base (log: $LOGS/build-x86_64-w1-base.log)"
+	status=1
+elif ! sparse_run "$TREE" x86_64-callers "${dirs[*]}" "${frags[@]}" "$TREE/lib/tests/.kunitconfig"; then
+	echo "robot: FAIL sparse: the series (log: $LOGS/build-x86_64-callers.log)"
+	status=1
+elif ! grep -q 'CHECK .*lib/tests/dma_noncontig_kunit.c' "$LOGS/sparse-x86_64-callers.log"; then
+	echo "robot: FAIL sparse did not check the suite (log: $LOGS/sparse-x86_64-callers.log)"
+	status=1
+else
+	compare "sparse C=2" "$LOGS/sparse-x86_64-w1-base.log" "$LOGS/sparse-x86_64-callers.log" \
+		"${dirs[@]}" include/
+fi
+
+# coccinelle: each script over the touched files that exist in that tree
+mapfile -t touched < <(tgit diff --name-only base..series -- '*.c' '*.h')
+cocci() {
+	local tree=$1 log=$2 c opt files=() f
+	for f in "${touched[@]}"; do
+		[ -f "$tree/$f" ] && files+=("$f")
+	done
+	: >"$log"
+	for c in "$tree"/scripts/coccinelle/*/*.cocci "$tree"/scripts/coccinelle/*/*/*.cocci; do
+		[ -f "$c" ] || continue
+		opt=$(grep "Options:" "$c" | cut -d: -f2 || true)
+		# shellcheck disable=SC2086 # the script's options are words
+		(cd "$tree" && spatch -D report --no-show-diff --very-quiet --cocci-file "$c" $opt \
+			-I arch/x86/include -I include -I arch/x86/include/uapi -I include/uapi \
+			--include include/linux/compiler-version.h --include include/linux/kconfig.h \
+			"${files[@]}") >>"$log" 2>"$log.err" || echo "$c: spatch failed: $(tail -n 1 "$log.err")" >>"$log"
+	done
+}
+command -v spatch >/dev/null || die "no spatch; run 'make deps' (coccinelle)"
+stage check "robot: coccinelle on ${#touched[@]} touched files, series and base"
+cocci "$TREE" "$LOGS/cocci-series.log"
+cocci "$base_tree" "$LOGS/cocci-base.log"
+if grep -q 'spatch failed' "$LOGS/cocci-series.log" "$LOGS/cocci-base.log"; then
+	echo "robot: FAIL cocci: spatch failed:"
+	grep -h 'spatch failed' "$LOGS/cocci-series.log" "$LOGS/cocci-base.log" | sed 's/^/    /'
+	status=1
+fi
+compare "coccicheck" "$LOGS/cocci-base.log" "$LOGS/cocci-series.log" "${dirs[@]}" include/
+exit $status
