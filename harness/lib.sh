@@ -179,8 +179,9 @@ base_notice() {
 # leaves it out) and P_name; adding a platform is adding a file.
 PLATFORM_KEYS=(arch cross image config packages qemu machine machine_on cpu mem devices
 	       console append_on append_off label modes)
+PLATFORMS=${NONCONTIG_PLATFORMS:-$TOP/config/platforms}
 load_platform() {
-	local f=$TOP/config/platforms/$1 k v line
+	local f=$PLATFORMS/$1 k v line
 	[ -f "$f" ] && [ "$1" != README ] ||
 		die "no platform '$1'; there are: $(platforms | tr '\n' ' ')"
 	for k in "${PLATFORM_KEYS[@]}"; do
@@ -203,7 +204,20 @@ load_platform() {
 }
 
 platforms() {
-	ls "$TOP/config/platforms" | grep -vx README
+	ls "$PLATFORMS" | grep -vx README
+}
+
+# Findings in a build or checker log under directory $2 (the compilers',
+# sparse's and coccinelle's 'FILE:LINE:COL: message' lines, notes left
+# out): file and message, without the line and column numbers or the
+# tree's path (build/linux, build/base-tree, build/debian-tree), so two
+# trees' logs compare equal where nothing changed.  harness/robot.sh.
+findings() {
+	grep -E '^\S+:[0-9]+:[0-9]+(-[0-9]+)?: ' "$1" | grep -vE '^\S+: note: ' |
+		sed -E -e 's#^(\.\./)+(linux|base-tree|debian-tree)/##' \
+			-e 's#^/.*/build/(linux|base-tree|debian-tree)/##' \
+			-e 's#^(\.\./)+##' -e 's#^\./##' -e 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?: /: /' |
+		grep "^$2" | sort -u || true
 }
 
 # The KUnit kernel's config fragments for PLATFORM at the tree's current

@@ -21,17 +21,7 @@ base_tree=$BUILD/base-tree
 git -C "$base_tree" checkout -q --detach base
 status=0
 
-# Findings of a log under directory $2 (the compilers', sparse's and
-# coccinelle's 'FILE:LINE:COL: message' lines, notes left out): file and
-# message, without the line and column numbers or the tree's path, so both trees compare equal where
-# nothing changed.
-findings() {
-	grep -E '^\S+:[0-9]+:[0-9]+(-[0-9]+)?: ' "$1" | grep -vE '^\S+: note: ' |
-		sed -E -e 's#^(\.\./)+(linux|base-tree)/##' -e 's#^/.*/build/(linux|base-tree)/##' \
-			-e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?: /: /' |
-		grep "^$2" | sort -u || true
-}
-
+# (findings in lib.sh: a log's FILE: message lines under a directory)
 # compare CHECK BASELOG SERIESLOG DIR...: one line per directory
 compare() {
 	local check=$1 blog=$2 slog=$3 d new
@@ -100,23 +90,32 @@ else
 		"${dirs[@]}" include/
 fi
 
-# coccinelle: each script over the touched files that exist in that tree
+# coccinelle: each script over the touched files that exist in that tree,
+# copied with their paths into a scratch folder that spatch walks with
+# --dir, as 'make coccicheck' walks a tree: every file on its own (files
+# named together on spatch's command line are matched as one unit, so a
+# constant used as a bitmask in one file made a sum in another a finding)
 mapfile -t touched < <(tgit diff --name-only base..series -- '*.c' '*.h')
 cocci() {
-	local tree=$1 log=$2 c opt files=() f
+	local tree=$1 log=$2 c opt f scr
+	scr=$(mktemp -d)
 	for f in "${touched[@]}"; do
-		[ -f "$tree/$f" ] && files+=("$f")
+		[ -f "$tree/$f" ] || continue
+		mkdir -p "$scr/$(dirname "$f")"
+		cp "$tree/$f" "$scr/$f"
 	done
 	: >"$log"
 	for c in "$tree"/scripts/coccinelle/*/*.cocci "$tree"/scripts/coccinelle/*/*/*.cocci; do
 		[ -f "$c" ] || continue
 		opt=$(grep "Options:" "$c" | cut -d: -f2 || true)
 		# shellcheck disable=SC2086 # the script's options are words
-		(cd "$tree" && spatch -D report --no-show-diff --very-quiet --cocci-file "$c" $opt \
-			-I arch/x86/include -I include -I arch/x86/include/uapi -I include/uapi \
-			--include include/linux/compiler-version.h --include include/linux/kconfig.h \
-			"${files[@]}") >>"$log" 2>"$log.err" || echo "$c: spatch failed: $(tail -n 1 "$log.err")" >>"$log"
+		(cd "$scr" && spatch -D report --no-show-diff --very-quiet --cocci-file "$c" $opt \
+			-I "$tree/arch/x86/include" -I "$tree/include" -I "$tree/arch/x86/include/uapi" \
+			-I "$tree/include/uapi" --include "$tree/include/linux/compiler-version.h" \
+			--include "$tree/include/linux/kconfig.h" --dir . --jobs "$(nproc)" --chunksize 1) \
+			>>"$log" 2>"$log.err" || echo "$c: spatch failed: $(tail -n 1 "$log.err")" >>"$log"
 	done
+	rm -rf "$scr"
 }
 command -v spatch >/dev/null || die "no spatch; run 'make deps' (coccinelle)"
 stage check "robot: coccinelle on ${#touched[@]} touched files, series and base"

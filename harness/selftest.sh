@@ -296,6 +296,39 @@ why=$(judged good-on.log good.wav on 0 "callers-hda-on: ok" &&
 	judged vividon.log good.wav on 1 "callers-hda-on: ok" "callers-vivid: FAIL vivid ran in the IOMMU boot") && rc=0 || rc=1
 result judge_callers_names_each_fault $rc "$why"
 
+# 12. platforms are data: every file in config/platforms/ loads and names a
+# fragment that exists; a file with an unknown key or without a required
+# one is refused, naming it
+why=
+for p in $(platforms); do
+	out=$( (load_platform "$p" && [ -f "$TOP/config/$P_config" ]) 2>&1) ||
+		why+="$p: ${out:-no config/$P_config}; "
+done
+mkdir -p "$scratch/platforms"
+grep -v '^console' "$TOP/config/platforms/x86_64" >"$scratch/platforms/noconsole"
+{ cat "$TOP/config/platforms/x86_64"; echo "colour = blue"; } >"$scratch/platforms/unknown"
+out=$(NONCONTIG_PLATFORMS=$scratch/platforms bash -c ". '$TOP/harness/lib.sh'; load_platform noconsole" 2>&1) &&
+	why+="a platform without 'console' loaded; " || [[ $out == *"no 'console'"* ]] || why+="noconsole: $out; "
+out=$(NONCONTIG_PLATFORMS=$scratch/platforms bash -c ". '$TOP/harness/lib.sh'; load_platform unknown" 2>&1) &&
+	why+="a platform with key 'colour' loaded; " || [[ $out == *"unknown key 'colour'"* ]] || why+="unknown: $out; "
+[ -z "$why" ] && rc=0 || rc=1
+result platforms_load_and_bad_ones_are_refused $rc "$why"
+
+# 13. the robot's comparison: a finding that moved lines is the same
+# finding, one the series adds is new, and notes and other lines are not
+# findings
+mkdir -p "$scratch/robot"
+printf '%s\n' "../../linux/kernel/dma/mapping.c:10:5: warning: old one [-Wfoo]" \
+	"../../linux/kernel/dma/mapping.c:11:5: note: in expansion" "  CC kernel/dma/mapping.o" \
+	>"$scratch/robot/base.log"
+printf '%s\n' "../../linux/kernel/dma/mapping.c:12:5: warning: old one [-Wfoo]" \
+	"kernel/dma/mapping.c:40:1-7: WARNING: new one" "../../linux/kernel/dma/mapping.c:13:5: note: other" \
+	"../../linux/drivers/iommu/dma-iommu.c:3:1: warning: elsewhere" >"$scratch/robot/series.log"
+new=$(comm -13 <(findings "$scratch/robot/base.log" kernel/dma/) \
+	<(findings "$scratch/robot/series.log" kernel/dma/))
+[ "$new" = "kernel/dma/mapping.c: WARNING: new one" ] && rc=0 || rc=1
+result robot_findings_ignore_lines_and_notes $rc "new: $new"
+
 # 11. judge-log.py and judge-hardened.py on synthetic boots: a good one
 # passes, each fault fails with the judge's own line for it (one
 # 'selftest:' line per case)
