@@ -48,7 +48,7 @@ kunit: build
 	@$(H)/kunit.sh
 
 ## boot       the KUnit suite on one platform, built and booted: make boot P=i386
-##            (P is a file in config/platforms/: arm64, i386, x86_64)
+##            (P is a file in config/platforms/: arm64, armhf, i386, ppc64el, x86_64)
 boot: apply
 	@$(H)/boot.sh $(or $(P),x86_64)
 

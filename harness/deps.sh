@@ -14,6 +14,10 @@ for p in $(platforms); do
 	# shellcheck disable=SC2206 # a list of package names
 	PKGS+=($P_packages)
 done
+# and the cross compilers of Debian's architectures (config/debian-arches)
+for cross in $(sed -e 's/#.*//' "$TOP/config/debian-arches" | awk 'NF { print $3 }'); do
+	[ "$cross" = - ] || PKGS+=("gcc-${cross%-}")
+done
 # Kept at the archive's newest version, not merely present.
 CURRENT=("$SRC_PKG" linux-config-6.1)
 

@@ -1,76 +1,115 @@
 #!/usr/bin/env bash
-# Debian's own amd64 configuration (config.amd64_none_amd64.xz from the
-# linux-config-6.1 package): build the series' directories and the in-tree
-# callers with W=1 on the patched tree and on the unmodified Debian tree
+# Debian's own configuration of every Debian 12 release architecture
+# (config/debian-arches; harness/debian-config.sh fetches each one's
+# linux-config-6.1 with apt's multiarch support): build the series'
+# directories and the in-tree callers with W=1, cross-compiled with Debian's
+# gcc-<triplet>, on the patched tree and on the unmodified Debian tree
 # (build/debian-tree, a worktree at the 'pristine' tag), and require that
-# the series adds no warning.  Two changes to the config, both stated in the
-# result line: debug info off (it only slows the build; it changes no
-# warning), and KUnit built in with the series' KUnit suite, since Debian
-# ships without KUnit and lib/tests/ would otherwise compile nothing (the
-# fault test needs FAULT_INJECTION, which Debian does not set).
+# the series adds no warning.  One line per architecture.
+#   distro.sh [ARCH...]      (default: every architecture)
+# Two changes to each config, both stated in the result line: debug info
+# off (it only slows the build; it changes no warning), and KUnit built in
+# with the series' KUnit suite, since Debian ships without KUnit and
+# lib/tests/ would otherwise compile nothing (the fault test needs
+# FAULT_INJECTION, which Debian does not set).  A caller whose driver the
+# architecture's config leaves out (no sound or media on s390x) is said so,
+# not counted as built.
 . "$(dirname "$0")/lib.sh"
 
-config=/usr/src/linux-config-6.1/config.amd64_none_amd64.xz
-[ -f "$config" ] || die "no $config; run 'make deps' (linux-config-6.1)"
 dirs=(kernel/dma/ drivers/iommu/ lib/tests/ sound/core/
       drivers/media/common/videobuf2/ drivers/media/usb/uvc/
       drivers/media/usb/stk1160/)
+# the objects that call the API, and the option that builds each
+callers=(sound/core/memalloc.o:SND drivers/media/common/videobuf2/videobuf2-dma-contig.o:VIDEOBUF2_DMA_CONTIG
+	 drivers/media/usb/uvc/uvc_video.o:USB_VIDEO_CLASS drivers/media/usb/stk1160/stk1160-video.o:VIDEO_STK1160)
+arches=("$@")
+[ ${#arches[@]} -gt 0 ] || mapfile -t arches < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/config/debian-arches" | awk '{print $1}')
 
 deb_tree=$BUILD/debian-tree
 tgit worktree prune
 [ -d "$deb_tree" ] || tgit worktree add -q --detach "$deb_tree" pristine
 git -C "$deb_tree" checkout -q --detach pristine
 
-cc="gcc"
-command -v ccache >/dev/null && cc="ccache gcc"
-# build TREE NAME: configure from Debian's config and build the directories
-# that exist in TREE with W=1; the log is build-NAME.log
+# build TREE NAME CONFIG: configure from Debian's config and build the
+# directories that exist in TREE with W=1; the log is build-NAME.log
 build() {
-	local tree=$1 name=$2 out=$BUILD/out/$2 d todo=()
-	local kmake=(make -C "$tree" O="$out" ARCH=x86_64 CC="$cc" HOSTCC="$cc")
+	local tree=$1 name=$2 config=$3 out=$BUILD/out/$2 d todo=() cc=${cross}gcc hostcc=gcc
+	command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache gcc"
+	local kmake=(make -C "$tree" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" CC="$cc" HOSTCC="$hostcc")
 	mkdir -p "$out"
 	xz -dc "$config" > "$out/.config"
 	"$tree/scripts/config" --file "$out/.config" \
-		--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT --enable DEBUG_INFO_NONE \
+		--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT --disable DEBUG_INFO_DWARF4 \
+		--disable DEBUG_INFO_DWARF5 --enable DEBUG_INFO_NONE \
 		--enable KUNIT --enable DMA_NONCONTIG_KUNIT_TEST
-	logged "$LOGS/config-$name.log" "${kmake[@]}" olddefconfig
+	"${kmake[@]}" olddefconfig >"$LOGS/config-$name.log" 2>&1 || return 1
 	for d in "${dirs[@]}"; do
 		[ -d "$tree/$d" ] || continue
 		todo+=("$d")
 		# warnings are logged only for files that are compiled
 		[ -d "$out/$d" ] && find "$out/$d" -name '*.o' -delete
 	done
-	stage build "$name: Debian's amd64 config, W=1, ${todo[*]}"
-	logged "$LOGS/build-$name.log" "${kmake[@]}" -j"$(nproc)" W=1 "${todo[@]}"
+	stage build "$name: Debian's $arch config, W=1, ${#todo[@]} directories" >&2
+	"${kmake[@]}" -j"$(nproc)" W=1 "${todo[@]}" >"$LOGS/build-$name.log" 2>&1
 }
-build "$deb_tree" x86_64-distro-debian
-build "$TREE" x86_64-distro-series
 
-# W=1 warnings of a build log under directory $2, without line numbers and
-# tree prefix (only the tree's own folder: include/linux/x.h keeps its path), so both trees compare equal where nothing changed
-w1_warnings() {
-	grep -E ": warning:" "$1" | sed -E -e 's#^(\.\./)+(linux|debian-tree)/##' -e 's#^/.*/build/(linux|debian-tree)/##' \
-		-e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+)?: /: /' |
-		grep "^$2" | sort -u || true
-}
 status=0
-# include/: warnings in headers are reported there, not under their includer
-for d in "${dirs[@]}" include/; do
-	before=$(w1_warnings "$LOGS/build-x86_64-distro-debian.log" "$d")
-	new=$(comm -13 <(echo "$before") <(w1_warnings "$LOGS/build-x86_64-distro-series.log" "$d"))
+for arch in "${arches[@]}"; do
+	t0=$(date +%s)
+	read -r _ karch cross flavour < <(awk -v a="$arch" '$1 == a' "$TOP/config/debian-arches") ||
+		{ echo "distro: FAIL $arch: not in config/debian-arches"; status=1; continue; }
+	[ "$cross" = - ] && cross=
+	if [ -n "$cross" ] && ! command -v "${cross}gcc" >/dev/null; then
+		echo "distro: FAIL $arch: no ${cross}gcc (make deps)"
+		status=1
+		continue
+	fi
+	if ! read -r ver config < <("$TOP/harness/debian-config.sh" "$arch"); then
+		echo "distro: FAIL $arch: no Debian config (log: $LOGS/apt-$arch.log)"
+		status=1
+		continue
+	fi
+	name=$arch-distro
+	[ "$arch" = amd64 ] && name=x86_64-distro
+	if ! build "$deb_tree" "$name-debian" "$config"; then
+		echo "distro: FAIL $arch: build of Debian's tree (log: $LOGS/build-$name-debian.log)"
+		status=1
+		continue
+	fi
+	if ! build "$TREE" "$name-series" "$config"; then
+		echo "distro: FAIL $arch: build (log: $LOGS/build-$name-series.log)"
+		status=1
+		continue
+	fi
+	new= before=0
+	# include/: warnings in headers are reported there, not under their includer
+	for d in "${dirs[@]}" include/ "arch/$karch/"; do
+		n=$(findings "$LOGS/build-$name-debian.log" "$d" | grep -c ': warning: ' || true)
+		before=$((before + n))
+		new+=$(comm -13 <(findings "$LOGS/build-$name-debian.log" "$d") \
+			<(findings "$LOGS/build-$name-series.log" "$d"))
+	done
+	built=() left=()
+	for c in "${callers[@]}"; do
+		obj=${c%%:*} opt=${c##*:}
+		if [ -f "$BUILD/out/$name-series/$obj" ]; then
+			built+=("$(basename "$obj" .o)")
+		elif ! grep -qE "^CONFIG_$opt=[ym]" "$BUILD/out/$name-series/.config"; then
+			left+=("$(basename "$obj" .o)")
+		else
+			new+="$obj: configured (CONFIG_$opt) but not built"$'\n'
+		fi
+	done
+	[ -f "$BUILD/out/$name-series/lib/tests/dma_noncontig_kunit.o" ] ||
+		new+="lib/tests/dma_noncontig_kunit.o: not built"$'\n'
+	what="Debian $ver $flavour, ${cross:+$cross}gcc, $(($(date +%s) - t0)) s"
+	[ "$ver" = "$(tree_version)" ] || what+=", the archive's index has no $(tree_version) for $arch"
 	if [ -z "$new" ]; then
-		echo "distro: ok   $d: no new W=1 warning ($(echo -n "$before" | grep -c . || true) in Debian's tree)"
+		echo "distro: ok   $arch: no new W=1 warning ($before in Debian's tree); callers built: ${built[*]:-none}${left:+; not in the config: ${left[*]}} ($what)"
 	else
-		echo "distro: FAIL $d: new W=1 warnings:"
-		echo "$new" | sed 's/^/    /'
+		echo "distro: FAIL $arch: ($what):"
+		echo "$new" | sed '/^$/d; s/^/    /'
 		status=1
 	fi
-done
-# our tests were compiled, not configured away
-for obj in lib/tests/dma_noncontig_kunit.o sound/core/memalloc.o \
-	   drivers/media/common/videobuf2/videobuf2-dma-contig.o \
-	   drivers/media/usb/uvc/uvc_video.o drivers/media/usb/stk1160/stk1160-video.o; do
-	[ -f "$BUILD/out/x86_64-distro-series/$obj" ] ||
-		{ echo "distro: FAIL $obj was not built"; status=1; }
 done
 exit $status

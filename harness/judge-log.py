@@ -47,7 +47,8 @@ EXPECTED_DMA_API = "device driver frees DMA memory with different size"
 WARN_SITE = re.compile(r"WARNING: CPU: \d+ PID: \d+ at (\S+?):\d+ (\S+)")
 # (file, functions, messages): a warning is allowed only where the refused
 # argument (or the deliberate DMA-API error) is reported, and only with its
-# own message, which the kernel prints on the line before 'WARNING:'.  The
+# own message, which the kernel prints on the line before 'WARNING:' (or
+# after it, on 32-bit arm).  The
 # argument checks may be inlined into the API call.
 ALLOWED_SITES = [("kernel/dma/mapping.c", ("dma_noncontig_args_ok+", "dma_alloc_noncontiguous+"),
                   EXPECTED_WARNINGS),
@@ -65,12 +66,12 @@ ANY_WARNING = re.compile(r"^\[[ 0-9.]*\] .*\bWARNING:", re.M)
 TOTALS = re.compile(r"^\[[ 0-9.]*\] +# Totals: pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)\s*$", re.M)
 SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
 # edu's round trip says which path it took.
-EDU_PATH = re.compile(r"# \w+: (IOMMU|direct) path: \d+ byte buffer .* round-tripped")
+EDU_PATH = re.compile(r"# \w+: (IOMMU|ops|direct) path: \d+ byte buffer .* round-tripped")
 # kunit-init.c's report: DMA-API debug's error count after the suites
 DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
 # kunit-init.c's report of the mmap module, and the module's own path line
 MMAP_INIT = re.compile(r"noncontig-kunit: mmap: (.*)")
-MMAP_PATH = re.compile(r"dma-noncontig-mmap: (IOMMU|direct) path: ")
+MMAP_PATH = re.compile(r"dma-noncontig-mmap: (IOMMU|ops|direct) path: ")
 PINS = Path(os.environ.get("NONCONTIG_PINS")
             or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
@@ -84,7 +85,10 @@ def warning_sites(text):
         if not m:
             continue
         f, fn = m.groups()
-        msg = lines[i - 1] if i else ""
+        # the message is on the line before 'WARNING:' where the
+        # architecture reports warnings through a trap (x86, arm64,
+        # powerpc) and on the line after it on the generic path (32-bit arm)
+        msg = (lines[i - 1] if i else "") + "\n" + (lines[i + 1] if i + 1 < len(lines) else "")
         allowed = any(f.endswith(a) and fn.startswith(fns) and any(w in msg for w in msgs)
                       for a, fns, msgs in ALLOWED_SITES)
         out.append((f, fn, allowed))

@@ -1,16 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /init of the KUnit boots (kunit.sh, arm64.sh).  The built-in suites have
+ * /init of the KUnit boots (harness/boot.sh).  The built-in suites have
  * run by the time the kernel starts it.  When the initramfs holds the mmap
  * test module (lib/tests/dma_noncontig_mmap_test.c), load it and map its
  * misc device from user space at several page offsets, as a program maps a
  * driver's buffer, checking every byte.  DMA-API debug prints only its first
  * error, so then read how many it counted in all, print it for the judge and
- * power off.  Built with the kernel tree's nolibc, for any architecture,
- * without a C library:
+ * power off.  Built with the kernel tree's nolibc, for any architecture
+ * it has, without a C library:
  *   CC -Os -static -nostdlib -I TREE/tools/include/nolibc -I HEADERS kunit-init.c -lgcc
+ * and elsewhere statically against the platform's C library
+ * (-DNONCONTIG_LIBC; harness/kunit-initramfs.sh decides).
  */
+#ifdef NONCONTIG_LIBC
+/* where 6.1's nolibc lacks the architecture (powerpc): a static C library */
+#include <fcntl.h>
+#include <linux/reboot.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define my_syscall3(nr, a, b, c)	syscall(nr, a, b, c)
+#else
 #include "nolibc.h"
+#endif
 
 #define TAG "noncontig-kunit: "
 

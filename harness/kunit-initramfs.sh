@@ -17,13 +17,21 @@ if [ ! -f "$hdr/include/asm/unistd.h" ]; then
 		ARCH="$arch" headers_install INSTALL_HDR_PATH="$hdr"
 fi
 init=$(dirname "$out")/kunit-init
-# 6.1's nolibc types size_t as unsigned long everywhere, where 32-bit x86's
-# compiler has unsigned int: its declarations of memcpy() and the like do
-# not match the compiler's built-ins there (harmless: same size).
-"${cross}gcc" -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-Wall -Wextra -Werror -Wno-builtin-declaration-mismatch -I "$TREE/tools/include/nolibc" -I "$hdr/include" \
-	-o "$init" "$TOP/harness/kunit-init.c" -lgcc ||
-	die "kunit-init.c does not build for $arch"
+if [ -z "$P_libc" ]; then
+	# 6.1's nolibc types size_t as unsigned long everywhere, where 32-bit x86's
+	# compiler has unsigned int: its declarations of memcpy() and the like do
+	# not match the compiler's built-ins there (harmless: same size).
+	"${cross}gcc" -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
+		-Wall -Wextra -Werror -Wno-builtin-declaration-mismatch -I "$TREE/tools/include/nolibc" \
+		-I "$hdr/include" -o "$init" "$TOP/harness/kunit-init.c" -lgcc ||
+		die "kunit-init.c does not build for $arch"
+else
+	# an architecture 6.1's nolibc does not have: the platform's static C
+	# library (P_libc, a Debian package) and the headers that come with it
+	"${cross}gcc" -Os -static -DNONCONTIG_LIBC -Wall -Wextra -Werror -o "$init" \
+		"$TOP/harness/kunit-init.c" ||
+		die "kunit-init.c does not build for $arch against its C library ($P_libc)"
+fi
 # the mmap test module, when the kernel next to OUT has it (kunit-init.c
 # loads it from the initramfs's root)
 extra=()

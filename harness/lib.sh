@@ -177,7 +177,7 @@ base_notice() {
 # QEMU command line) as 'key = value' lines; config/platforms/README lists
 # the keys.  load_platform NAME sets P_<key> for each (empty when the file
 # leaves it out) and P_name; adding a platform is adding a file.
-PLATFORM_KEYS=(arch cross image config packages qemu machine machine_on cpu mem devices
+PLATFORM_KEYS=(arch cross image config packages libc qemu machine machine_on cpu mem devices
 	       console append_on append_off label modes)
 PLATFORMS=${NONCONTIG_PLATFORMS:-$TOP/config/platforms}
 load_platform() {

@@ -47,9 +47,17 @@ def ktap(skipped_params=False, path="IOMMU", totals=True, failing=False):
     return [T + l for l in lines]
 
 
+GENERIC_WARN = False
+
+
 def warning(msg, site="kernel/dma/mapping.c:700 dma_noncontig_args_ok+0x10/0x20"):
+    """A warning as the kernel prints it: the message before the 'WARNING:'
+    line (x86, arm64, powerpc), or after it (GENERIC_WARN: 32-bit arm)."""
+    if GENERIC_WARN:
+        return [T + "------------[ cut here ]------------",
+                T + f"WARNING: CPU: 0 PID: 1 at {site}", T + msg, T + "Modules linked in:"]
     return [T + "------------[ cut here ]------------", T + msg,
-            T + f"WARNING: CPU: 0 PID: 1 at {site}"]
+            T + f"WARNING: CPU: 0 PID: 1 at {site}", T + "Modules linked in:"]
 
 
 # the warnings the suite provokes on purpose, as judge-log.py expects them
@@ -112,6 +120,12 @@ def main():
     pins = scratch / "pins"
     pins.write_text("synthetic 4 4 0 IOMMU 2 IOMMU\nhardened 4 4 0 IOMMU -\n")
     env = dict(os.environ, NONCONTIG_PINS=str(pins))
+    global GENERIC_WARN
+    GENERIC_WARN = True
+    generic = boot()
+    generic_other = generic + "\n".join(warning("platform x: something else went wrong",
+                                                "kernel/dma/mapping.c:710 dma_alloc_noncontiguous+0x1/0x2")) + "\n"
+    GENERIC_WARN = False
     good = boot()
     cases = [
         # name, log text, label, exit status, line the judge must print
@@ -135,6 +149,10 @@ def main():
         ("judge_log_fails_another_warning_at_an_allowed_site",
          good + "\n".join(warning("platform x: something else went wrong",
                                   "kernel/dma/mapping.c:710 dma_alloc_noncontiguous+0x1/0x2")) + "\n",
+         "synthetic", 1, "unexpected warnings: kernel/dma/mapping.c dma_alloc_noncontiguous+0x1/0x2"),
+        ("judge_log_reads_a_warnings_message_after_it_on_32_bit_arm", generic, "synthetic", 0,
+         "kunit-synthetic: 4 tests: 4 passed"),
+        ("judge_log_fails_another_warning_at_an_allowed_site_on_32_bit_arm", generic_other,
          "synthetic", 1, "unexpected warnings: kernel/dma/mapping.c dma_alloc_noncontiguous+0x1/0x2"),
         ("judge_log_fails_a_missing_expected_warning",
          good.replace("with zone modifier", "with zone"), "synthetic", 1,
