@@ -10,14 +10,8 @@ callers=(sound/core/ drivers/media/common/videobuf2/ drivers/media/usb/uvc/
 	 drivers/media/usb/stk1160/)
 frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/callers.config")
 
-# W=1 warnings of a build log for directory $2, without line numbers and
-# tree prefix (only the tree's own folder: include/linux/x.h keeps its path), so the base and the series compare equal where nothing changed
-w1_warnings() {
-	grep -E ": warning:" "$1" | sed -E -e 's#^(\.\./)+(linux|base-tree)/##' -e 's#^/.*/build/(linux|base-tree)/##' \
-		-e 's#^(\.\./)+##' -e 's/:[0-9]+(:[0-9]+)?: /: /' |
-		grep "^$2" | sort -u || true
-}
-
+# (findings in lib.sh: a log's warnings under a directory, without line
+# numbers or the tree's path, so the base and the series compare equal)
 base_tree=$BUILD/base-tree
 if ! git -C "$base_tree" rev-parse -q --verify HEAD >/dev/null 2>&1; then
 	rm -rf "$base_tree"
@@ -46,10 +40,10 @@ status=0
 # include/: a warning the series causes in a header it touches is reported
 # under include/, not under the directory that included it
 for d in "${ours[@]}" lib/tests/ include/; do
-	new=$(comm -13 <(w1_warnings "$LOGS/build-x86_64-w1-base.log" "$d") \
-		<(w1_warnings "$LOGS/build-x86_64-callers.log" "$d"))
+	new=$(comm -13 <(findings "$LOGS/build-x86_64-w1-base.log" "$d") \
+		<(findings "$LOGS/build-x86_64-callers.log" "$d"))
 	if [ -z "$new" ]; then
-		echo "callers: ok   $d adds no W=1 warning ($(w1_warnings "$LOGS/build-x86_64-w1-base.log" "$d" | wc -l) at the base)"
+		echo "callers: ok   $d adds no W=1 warning ($(findings "$LOGS/build-x86_64-w1-base.log" "$d" | wc -l) at the base)"
 	else
 		echo "callers: FAIL $d adds W=1 warnings:"
 		echo "$new" | sed 's/^/    /'
