@@ -30,6 +30,8 @@ git -C "$up" am -q "$patch" ||
 	die "$(basename "$patch") does not apply on the unmodified Debian tree"
 stage bench "$(basename "$patch") applies on the unmodified Debian tree"
 
+# every default on, as the README's figures were measured
+export KCONFIG_BASE=olddefconfig
 NONCONTIG_TREE=$up "$TOP/harness/build.sh" bench-upstream "$TOP/config/bench.config"
 "$TOP/harness/build.sh" bench-ours "$TOP/config/bench.config"
 

@@ -45,8 +45,10 @@ done
 # suite, whose untrusted non-coherent edu is the case a sync through an
 # entry's missing DMA address gets wrong.  The test patches are picked onto
 # that commit (the suites later patches add are filtered out; they test
-# what the commit does not have yet), and the kernel is built in a folder
-# of its own so the KUnit kernels' folders keep the tip's build.
+# what the commit does not have yet).  The kernel is built in the arm64
+# KUnit kernel's folder, where only what differs from the tip recompiles
+# (a folder of its own compiled a whole kernel more on a cold cache); the
+# KUnit stage brings it back to the tip the same way.
 reach=
 for c in $(tgit rev-list --reverse base..series); do
 	if tgit show "$c:drivers/iommu/dma-iommu.c" | grep -q '\.alloc_noncontiguous'; then
@@ -67,17 +69,17 @@ for t in $(tgit rev-list --reverse "$reach..series" -- lib/tests/dma_noncontig_k
 	tgit cherry-pick --allow-empty "$t" >>"$log.pick" 2>&1 || { picked=; tgit cherry-pick --abort 2>/dev/null; break; }
 done
 mapfile -t frags < <(kunit_frags arm64)
-kernel=$BUILD/out/arm64-reach/arch/arm64/boot/Image
+kernel=$BUILD/out/arm64-kunit/arch/arm64/boot/Image
 if [ -z "$picked" ]; then
 	echo "bisect: FAIL arm64 boot: the test patches do not apply on '$subject' (log: $log.pick)"
 	status=1
-elif ! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-reach "${frags[@]}" >"$log.build" 2>&1; then
-	echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-reach.log)"
+elif ! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-kunit "${frags[@]}" >"$log.build" 2>&1; then
+	echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-kunit.log)"
 	status=1
 else
-	PLATFORM=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-reach/kunit-init.cpio.gz" >>"$log.build" 2>&1
+	PLATFORM=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-kunit/reach-init.cpio.gz" >>"$log.build" 2>&1
 	result="QEMU failed"
-	if PLATFORM=arm64 QEMU_INITRD=$BUILD/out/arm64-reach/kunit-init.cpio.gz \
+	if PLATFORM=arm64 QEMU_INITRD=$BUILD/out/arm64-kunit/reach-init.cpio.gz \
 		"$TOP/harness/qemu.sh" "$kernel" on "$log" 'kunit.filter_glob=dma_noncontig_[ce]*' &&
 		result=$("$TOP/harness/judge-log.py" "$TREE" "$log" arm64-reach); then
 		echo "bisect: ok   arm64 boot at '$subject': $result"

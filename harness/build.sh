@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Build a kernel from build/linux.
 #   [PLATFORM=x86_64|arm64|i386|...] [TARGETS=...] [W=1] [C=2] [LLVM=1] build.sh [NAME [FRAGMENT...]]
+#   CONFIG_ONLY=1 build.sh ...     configure and check the config, build nothing
 # PLATFORM (config/platforms/, default x86_64) gives the architecture and
 # the cross compiler; NAME defaults to PLATFORM-kunit, TARGETS to the
 # platform's boot image and the modules when the config has them.
-# Output goes to build/out/NAME; the config is the fragments (default: the
-# KUnit kernel's, see kunit_frags in lib.sh) run through
-# olddefconfig, and every option a fragment sets is checked to have stuck.
+# Output goes to build/out/NAME; the config is allnoconfig with the
+# fragments (default: the KUnit kernel's, see kunit_frags in lib.sh) as
+# KCONFIG_ALLCONFIG, so a kernel has what its fragments ask for and what
+# that needs, nothing that only defaults on (KCONFIG_BASE=olddefconfig: the
+# fragments on top of every default instead, as the benchmark's kernels
+# are measured); every option a fragment sets is checked to have stuck.
 . "$(dirname "$0")/lib.sh"
 
 platform=${PLATFORM:-x86_64}
@@ -33,10 +37,19 @@ kmake() {
 		HOSTCC="$hostcc" "$@"
 }
 
-cat "${frags[@]}" > "$out/fragment.config"
+base=${KCONFIG_BASE:-allnoconfig}
+case $base in
+allnoconfig|olddefconfig) ;;
+*) die "KCONFIG_BASE=$base: allnoconfig or olddefconfig" ;;
+esac
+{ echo "# $name: $base with these fragments"; cat "${frags[@]}"; } > "$out/fragment.config"
 if ! cmp -s "$out/fragment.config" "$out/.fragment.used" 2>/dev/null; then
-	cp "$out/fragment.config" "$out/.config"
-	logged "$LOGS/config-$name.log" kmake olddefconfig
+	if [ "$base" = allnoconfig ]; then
+		logged "$LOGS/config-$name.log" kmake KCONFIG_ALLCONFIG="$out/fragment.config" allnoconfig
+	else
+		cp "$out/fragment.config" "$out/.config"
+		logged "$LOGS/config-$name.log" kmake olddefconfig
+	fi
 	cp "$out/fragment.config" "$out/.fragment.used"
 fi
 # Every option a fragment sets must survive olddefconfig.
@@ -49,6 +62,7 @@ bad=$(grep -E '^(# )?CONFIG_' "$out/fragment.config" | while read -r line; do
 done)
 [ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
+[ -z "${CONFIG_ONLY:-}" ] || exit 0
 
 # TARGETS (default the boot image, and the modules if the config has
 # them), W (extra warnings) and C (sparse) come from the environment.

@@ -2,8 +2,10 @@
 # Unmodified in-tree callers at run time: ALSA's HDA driver allocates its PCM
 # buffers with dma_alloc_noncontiguous() (sound/core/memalloc.c), and
 # videobuf2-dma-contig allocates non-coherent buffers with it (vivid, when
-# user space asks for them).  Build a kernel with the callers and the
-# function tracer, boot it with QEMU's intel-hda and hda-output (its sound
+# user space asks for them).  The kernel is the x86_64 KUnit kernel, which
+# has the callers and the function tracer (config/callers-run.config, the
+# x86_64 platform's extra fragment; its suite is not run here:
+# kunit.enable=0); boot it with QEMU's intel-hda and hda-output (its sound
 # goes to a wav file) with the IOMMU on (buffers behind one IOVA) and off
 # (the direct path's one chunk), play noise through it with aplay, capture
 # vivid's test pattern into non-coherent buffers (vivid-capture.c: every
@@ -16,14 +18,12 @@
 #   NO_BUILD=1 callers-run.sh ...      use the kernel already built
 . "$(dirname "$0")/lib.sh"
 
-name=x86_64-callers-run
+name=x86_64-kunit
 out=$BUILD/out/$name
-frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/callers.config"
-       "$TOP/config/runtime.config")
 modes=("$@")
 [ ${#modes[@]} -gt 0 ] || modes=(on off)
 if [ -z "${NO_BUILD:-}" ]; then
-	if ! "$TOP/harness/build.sh" "$name" "${frags[@]}" >&2; then
+	if ! PLATFORM=x86_64 "$TOP/harness/build.sh" "$name" >&2; then
 		echo "callers-run: FAIL build (log: $LOGS/build-$name.log)"
 		exit 1
 	fi
@@ -56,7 +56,7 @@ r = random.Random(sys.argv[1])
 sys.stdout.buffer.write(r.randbytes(2 * 44100 * 4) + bytes(44100))' \
 		"$kind" > "$noise/noise-$kind.raw"
 done
-INITRAMFS_ROOT=$root "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
+INITRAMFS_ROOT=$root "$TOP/harness/initramfs.sh" "$out/callers-init.cpio.gz" \
 	"$TOP/harness/callers-init.sh" "$noise/noise-rw.raw" "$noise/noise-mmap.raw" \
 	"$out/vivid-capture" >&2
 
@@ -72,11 +72,11 @@ for mode in "${modes[@]}"; do
 	what="aplay through intel-hda"
 	[ "$mode" = off ] && what+=", vivid"
 	stage boot "callers kernel, IOMMU $mode, $what" >&2
-	QEMU_INITRD=$out/initramfs.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
+	QEMU_INITRD=$out/callers-init.cpio.gz QEMU_TIMEOUT=${QEMU_TIMEOUT:-600} \
 	QEMU_EXTRA="-audiodev wav,id=snd0,path=$wav,out.frequency=44100,out.channels=2,out.format=s16
 		    -device intel-hda -device hda-output,audiodev=snd0,mixer=off" \
 		"$TOP/harness/qemu.sh" "$out/arch/x86/boot/bzImage" "$mode" "$log" \
-		ftrace=function "ftrace_filter=$funcs" \
+		kunit.enable=0 ftrace=function "ftrace_filter=$funcs" \
 		vivid.node_types=0x1 vivid.allocators=1 vivid.cache_hints=1 || true
 	"$TOP/harness/judge-callers.py" "$log" "$wav" "$mode" "$noise" || status=1
 done

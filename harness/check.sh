@@ -11,9 +11,11 @@ total_pass=0 total_fail=0 total_skip=0
 # A failure here (a base step that no longer finds what it removes, a patch
 # that no longer applies on a new package revision) still ends in a summary
 # whose one line says what broke, and the final count.
+prepare_times=()
 prepare() {
-	local step err
+	local step err t0
 	for step in deps tree apply; do
+		t0=$(date +%s)
 		if ! "$TOP/harness/$step.sh" 2>"$LOGS/prepare-$step.err"; then
 			cat "$LOGS/prepare-$step.err" >&2
 			# the sentence that says what broke: the harness's 'error:'
@@ -24,6 +26,7 @@ prepare() {
 			return 1
 		fi
 		cat "$LOGS/prepare-$step.err" >&2
+		prepare_times+=("$step $(($(date +%s) - t0)) s")
 	done
 }
 if ! prepare; then
@@ -33,6 +36,7 @@ if ! prepare; then
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
+summary+=("$(printf 'prepare      %s' "$(IFS=,; echo "${prepare_times[*]}" | sed 's/,/, /g')")")
 notice=$(base_notice)
 [ -z "$notice" ] || summary+=("$notice")
 
@@ -127,6 +131,7 @@ tally hardened "$TOP/harness/hardened.sh"
 # the fault and sanitizer figures, each already checked by the judge
 summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /' || true)")
 
+summary+=("$(printf 'total        %d min %d s' $((SECONDS / 60)) $((SECONDS % 60)))")
 echo
 echo "== summary =="
 printf '%s\n' "${summary[@]}"

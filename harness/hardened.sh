@@ -10,8 +10,8 @@
 name=x86_64-hardened
 out=$BUILD/out/$name
 log=$LOGS/hardened.log
-frags=("$TOP/config/x86_64-qemu.config" "$TREE/lib/tests/.kunitconfig"
-       "$TOP/config/hardened.config")
+frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/kunit-needs.config"
+       "$TREE/lib/tests/.kunitconfig" "$TOP/config/hardened.config")
 if [ -z "${NO_BUILD:-}" ]; then
 	if ! TARGETS="bzImage modules" "$TOP/harness/build.sh" "$name" "${frags[@]}" >&2; then
 		echo "hardened-build: FAIL (log: $LOGS/build-$name.log)"

@@ -177,8 +177,8 @@ base_notice() {
 # QEMU command line) as 'key = value' lines; config/platforms/README lists
 # the keys.  load_platform NAME sets P_<key> for each (empty when the file
 # leaves it out) and P_name; adding a platform is adding a file.
-PLATFORM_KEYS=(arch cross image config packages libc qemu machine machine_on cpu mem devices
-	       console append_on append_off label modes)
+PLATFORM_KEYS=(arch cross image config extra packages libc qemu machine machine_on cpu mem
+	       devices console append_on append_off label modes)
 PLATFORMS=${NONCONTIG_PLATFORMS:-$TOP/config/platforms}
 load_platform() {
 	local f=$PLATFORMS/$1 k v line
@@ -221,13 +221,24 @@ findings() {
 }
 
 # The KUnit kernel's config fragments for PLATFORM at the tree's current
-# commit: the platform's fragment, config/bisect.config, the fault module once a patch adds
-# its symbol, and the suite's .kunitconfig once it exists.  The bisect
-# builds every commit with these, so its last build is the KUnit kernel.
+# commit: the platform's fragment, what the KUnit kernels need on top of
+# allnoconfig, config/bisect.config, the platform's extra fragments (what
+# other stages that boot this kernel need: the in-tree callers, which do
+# not compile before the series adds the API, so from that commit on), the
+# fault module once a patch adds its symbol, and the suite's .kunitconfig
+# once it exists.  The bisect builds every commit with these, so its last
+# build is the KUnit kernel.
 kunit_frags() {
+	local f
 	load_platform "$1"
 	echo "$TOP/config/$P_config"
+	echo "$TOP/config/kunit-needs.config"
 	echo "$TOP/config/bisect.config"
+	if grep -q 'dma_alloc_noncontiguous(' "$TREE/include/linux/dma-mapping.h"; then
+		for f in $P_extra; do
+			echo "$TOP/config/$f"
+		done
+	fi
 	if grep -qx 'config DMA_NONCONTIG_FAULTS_KUNIT_TEST' "$TREE/lib/Kconfig.debug"; then
 		echo "$TOP/config/faults-module.config"
 	fi

@@ -41,8 +41,10 @@ compare() {
 # clang, W=1: both trees, the same config but for the suite's symbols
 for p in x86_64 arm64; do
 	load_platform "$p"
-	frags=("$TOP/config/$P_config" "$TOP/config/bisect.config")
 	mapfile -t sfrags < <(kunit_frags "$p")
+	# the base has none of the series' own symbols
+	mapfile -t frags < <(printf '%s\n' "${sfrags[@]}" |
+		grep -vE '/(faults-module|mmap-module)\.config$|/\.kunitconfig$')
 	# warnings are logged only for files that are compiled
 	for d in "$p-clang-base" "$p-clang"; do
 		for sub in "${dirs[@]}"; do
@@ -68,7 +70,8 @@ done
 
 # sparse: the callers' folders, brought up to date first with their own
 # flags, so that the C=2 pass compiles nothing and its log is sparse's
-frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/callers.config")
+frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/kunit-needs.config" "$TOP/config/bisect.config"
+       "$TOP/config/callers.config")
 sparse_run() {
 	local tree=$1 name=$2 targets=$3
 	shift 3

@@ -296,13 +296,14 @@ why=$(judged good-on.log good.wav on 0 "callers-hda-on: ok" &&
 	judged vividon.log good.wav on 1 "callers-hda-on: ok" "callers-vivid: FAIL vivid ran in the IOMMU boot") && rc=0 || rc=1
 result judge_callers_names_each_fault $rc "$why"
 
-# 12. platforms are data: every file in config/platforms/ loads and names a
-# fragment that exists; a file with an unknown key or without a required
+# 12. platforms are data: every file in config/platforms/ loads and names
+# fragments that exist; a file with an unknown key or without a required
 # one is refused, naming it
 why=
 for p in $(platforms); do
-	out=$( (load_platform "$p" && [ -f "$TOP/config/$P_config" ]) 2>&1) ||
-		why+="$p: ${out:-no config/$P_config}; "
+	out=$( (load_platform "$p" && for f in $P_config $P_extra; do
+		[ -f "$TOP/config/$f" ] || { echo "no config/$f"; exit 1; }; done) 2>&1) ||
+		why+="$p: $out; "
 done
 mkdir -p "$scratch/platforms"
 grep -v '^console' "$TOP/config/platforms/x86_64" >"$scratch/platforms/noconsole"
@@ -328,6 +329,22 @@ new=$(comm -13 <(findings "$scratch/robot/base.log" kernel/dma/) \
 	<(findings "$scratch/robot/series.log" kernel/dma/))
 [ "$new" = "kernel/dma/mapping.c: WARNING: new one" ] && rc=0 || rc=1
 result robot_findings_ignore_lines_and_notes $rc "new: $new"
+
+# 14. kernels are configured from allnoconfig: the KUnit kernel's fragments
+# configure, and without config/kunit-needs.config (what the suite needs
+# that allnoconfig leaves off) the build refuses the config, naming an
+# option that did not stick instead of building a kernel without the suite
+why=
+mapfile -t frags < <(kunit_frags x86_64)
+mapfile -t lean < <(printf '%s\n' "${frags[@]}" | grep -v '/kunit-needs\.config$')
+out=$(CONFIG_ONLY=1 "$TOP/harness/build.sh" selftest-allno "${frags[@]}" 2>&1) ||
+	why+="the KUnit kernel's fragments did not configure: $(echo "$out" | tail -n 2); "
+out=$(CONFIG_ONLY=1 "$TOP/harness/build.sh" selftest-allno "${lean[@]}" 2>&1) &&
+	why+="a config without kunit-needs.config was accepted; " ||
+	[[ $out == *"did not stick"*CONFIG_DMA_NONCONTIG_KUNIT_TEST=y* ]] ||
+	why+="not refused for the suite: $(echo "$out" | tail -n 2); "
+[ -z "$why" ] && rc=0 || rc=1
+result allnoconfig_without_what_the_suite_needs_is_refused $rc "$why"
 
 # 11. judge-log.py and judge-hardened.py on synthetic boots: a good one
 # passes, each fault fails with the judge's own line for it (one
