@@ -85,9 +85,13 @@ tally checkpatch "$TOP/harness/checkpatch.sh"
 tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
 tally nodma "$TOP/harness/nodma.sh"
+# The bisect before the callers' boots: they boot the x86_64 KUnit kernel,
+# which the bisect's last build is; the other way round, a cold run built
+# that kernel at the tip first and the bisect then rebuilt half of it for
+# the base (263 s here).
+tally bisect "$TOP/harness/bisect.sh"
 tally callers-run "$TOP/harness/callers-run.sh"
 summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/             /' || true)")
-tally bisect "$TOP/harness/bisect.sh"
 tally distro "$TOP/harness/distro.sh"
 tally robot "$TOP/harness/robot.sh"
 
