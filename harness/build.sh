@@ -52,7 +52,7 @@ if ! cmp -s "$out/fragment.config" "$out/.fragment.used" 2>/dev/null; then
 	fi
 	cp "$out/fragment.config" "$out/.fragment.used"
 fi
-# Every option a fragment sets must survive olddefconfig.
+# Every option a fragment sets must survive the configuration.
 bad=$(grep -E '^(# )?CONFIG_' "$out/fragment.config" | while read -r line; do
 	case $line in
 	"# "*) opt=${line#\# }; opt=${opt%% *}; want="# $opt is not set" ;;
