@@ -8,8 +8,7 @@
 ours=(kernel/dma/ drivers/iommu/)
 callers=(sound/core/ drivers/media/common/videobuf2/ drivers/media/usb/uvc/
 	 drivers/media/usb/stk1160/)
-frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/kunit-needs.config" "$TOP/config/bisect.config"
-       "$TOP/config/callers.config")
+mapfile -t frags < <(callers_frags)
 
 # (findings in lib.sh: a log's warnings under a directory, without line
 # numbers or the tree's path, so the base and the series compare equal)

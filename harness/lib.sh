@@ -250,6 +250,16 @@ kunit_frags() {
 	fi
 }
 
+# The callers' compile-only config (callers.sh's W=1 builds, robot.sh's
+# sparse in the same folders): the x86_64 KUnit kernel's fragments without
+# the series' own symbols, and the drivers that call the API.
+callers_frags() {
+	echo "$TOP/config/x86_64-qemu.config"
+	echo "$TOP/config/kunit-needs.config"
+	echo "$TOP/config/bisect.config"
+	echo "$TOP/config/callers.config"
+}
+
 # Where a patch is meant to go, from its subject prefix.
 patch_target() {
 	local subj

@@ -70,8 +70,7 @@ done
 
 # sparse: the callers' folders, brought up to date first with their own
 # flags, so that the C=2 pass compiles nothing and its log is sparse's
-frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/kunit-needs.config" "$TOP/config/bisect.config"
-       "$TOP/config/callers.config")
+mapfile -t frags < <(callers_frags)
 sparse_run() {
 	local tree=$1 name=$2 targets=$3
 	shift 3
