@@ -25,7 +25,7 @@ out=$BUILD/out/$name
 mkdir -p "$out"
 arch=$P_arch cross=$P_cross image=${P_image##*/}
 [ -z "$cross" ] || command -v "${cross}gcc" >/dev/null ||
-	die "no ${cross}gcc; run 'make deps' ($P_packages)"
+	die "no ${cross}gcc; run 'make deps' (gcc-${cross%-})"
 cc="${cross}gcc" hostcc=gcc llvm=()
 # LLVM=1: clang and LLVM's tools, for the architecture from ARCH alone
 if [ -n "${LLVM:-}" ]; then

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 
 arch=$1
-read -r _ _ _ flavour < <(awk -v a="$arch" '$1 == a' "$TOP/config/debian-arches") ||
+read -r _ _ flavour < <(debian_arch "$arch") ||
 	die "no architecture '$arch' in config/debian-arches"
 want=$(tree_version)
 store=$CACHE/debian-configs

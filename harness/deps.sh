@@ -8,14 +8,16 @@ PKGS=(gcc libc6-dev make flex bison bc libelf-dev libssl-dev cpio kmod rsync xz-
       python3 python3-ply python3-git git ccache qemu-system-x86 busybox-static
       gnuplot-nox alsa-utils
       clang lld llvm sparse coccinelle ocaml-nox)
-# and each platform's compiler and QEMU (config/platforms/)
+# and each platform's QEMU and C library (config/platforms/)
 for p in $(platforms); do
 	load_platform "$p"
 	# shellcheck disable=SC2206 # a list of package names
 	PKGS+=($P_packages)
 done
 # and the cross compilers of Debian's architectures (config/debian-arches)
-for cross in $(sed -e 's/#.*//' "$TOP/config/debian-arches" | awk 'NF { print $3 }'); do
+# (the platforms' compilers among them)
+for arch in $(debian_arches); do
+	read -r _ cross _ < <(debian_arch "$arch")
 	[ "$cross" = - ] || PKGS+=("gcc-${cross%-}")
 done
 # Kept at the archive's newest version, not merely present.

@@ -27,7 +27,7 @@ dirs=(kernel/dma/ drivers/iommu/ lib/tests/)
 callers=(sound/core/memalloc.o:SND drivers/media/common/videobuf2/videobuf2-dma-contig.o:VIDEOBUF2_DMA_CONTIG
 	 drivers/media/usb/uvc/uvc_video.o:USB_VIDEO_CLASS drivers/media/usb/stk1160/stk1160-video.o:VIDEO_STK1160)
 arches=("$@")
-[ ${#arches[@]} -gt 0 ] || mapfile -t arches < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/config/debian-arches" | awk '{print $1}')
+[ ${#arches[@]} -gt 0 ] || mapfile -t arches < <(debian_arches)
 
 deb_tree=$BUILD/debian-tree
 tgit worktree prune
@@ -67,7 +67,7 @@ build() {
 status=0
 for arch in "${arches[@]}"; do
 	t0=$(date +%s)
-	read -r _ karch cross flavour < <(awk -v a="$arch" '$1 == a' "$TOP/config/debian-arches") ||
+	read -r karch cross flavour < <(debian_arch "$arch") ||
 		{ echo "distro: FAIL $arch: not in config/debian-arches"; status=1; continue; }
 	[ "$cross" = - ] && cross=
 	if [ -n "$cross" ] && ! command -v "${cross}gcc" >/dev/null; then

@@ -172,12 +172,29 @@ base_notice() {
 	echo "base: series exported against ${want:-an unrecorded version}, testing $have"
 }
 
+# Debian's release architectures: config/debian-arches names each one's
+# kernel ARCH, cross compiler prefix and config flavour, once for both
+# harness/distro.sh and the platforms.  debian_arch NAME prints
+# 'ARCH CROSS FLAVOUR' (CROSS empty for the host's gcc: '-' in the file).
+DEBIAN_ARCHES=${NONCONTIG_DEBIAN_ARCHES:-$TOP/config/debian-arches}
+debian_arch() {
+	local karch cross flavour
+	read -r karch cross flavour < <(sed -e 's/#.*//' "$DEBIAN_ARCHES" |
+		awk -v a="$1" '$1 == a { print $2, $3, $4 }') || return 1
+	[ "$cross" = - ] && cross=
+	echo "$karch ${cross:--} $flavour"
+}
+debian_arches() {
+	sed -e 's/#.*//' "$DEBIAN_ARCHES" | awk 'NF { print $1 }'
+}
+
 # Platforms are data: config/platforms/NAME describes one platform (its
-# architecture, cross compiler, boot image, config fragment, packages and
-# QEMU command line) as 'key = value' lines; config/platforms/README lists
-# the keys.  load_platform NAME sets P_<key> for each (empty when the file
-# leaves it out) and P_name; adding a platform is adding a file.
-PLATFORM_KEYS=(arch cross image config extra packages libc qemu machine machine_on cpu mem
+# Debian architecture, boot image, config fragment, packages and QEMU
+# command line) as 'key = value' lines; config/platforms/README lists the
+# keys.  load_platform NAME sets P_<key> for each (empty when the file
+# leaves it out), P_arch and P_cross from the Debian architecture
+# (config/debian-arches), and P_name; adding a platform is adding a file.
+PLATFORM_KEYS=(debian image config extra packages libc qemu machine machine_on cpu mem
 	       devices console append_on append_off label modes)
 PLATFORMS=${NONCONTIG_PLATFORMS:-$TOP/config/platforms}
 load_platform() {
@@ -197,10 +214,14 @@ load_platform() {
 		[[ " ${PLATFORM_KEYS[*]} " == *" $k "* ]] || die "$f: unknown key '$k'"
 		printf -v "P_$k" '%s' "$v"
 	done < "$f"
-	for k in arch image config qemu machine console label modes; do
+	for k in debian image config qemu machine console label modes; do
 		v=P_$k
 		[ -n "${!v}" ] || die "$f: no '$k'"
 	done
+	read -r P_arch P_cross _ < <(debian_arch "$P_debian") ||
+		die "$f: Debian architecture '$P_debian' is not in config/debian-arches"
+	[ "$P_cross" = - ] && P_cross=
+	return 0
 }
 
 platforms() {

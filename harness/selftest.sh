@@ -297,8 +297,9 @@ why=$(judged good-on.log good.wav on 0 "callers-hda-on: ok" &&
 result judge_callers_names_each_fault $rc "$why"
 
 # 12. platforms are data: every file in config/platforms/ loads and names
-# fragments that exist; a file with an unknown key or without a required
-# one is refused, naming it
+# fragments that exist; a file with an unknown key, without a required
+# one or of a Debian architecture config/debian-arches lacks is refused,
+# naming it
 why=
 for p in $(platforms); do
 	out=$( (load_platform "$p" && for f in $P_config $P_extra; do
@@ -312,6 +313,10 @@ out=$(NONCONTIG_PLATFORMS=$scratch/platforms bash -c ". '$TOP/harness/lib.sh'; l
 	why+="a platform without 'console' loaded; " || [[ $out == *"no 'console'"* ]] || why+="noconsole: $out; "
 out=$(NONCONTIG_PLATFORMS=$scratch/platforms bash -c ". '$TOP/harness/lib.sh'; load_platform unknown" 2>&1) &&
 	why+="a platform with key 'colour' loaded; " || [[ $out == *"unknown key 'colour'"* ]] || why+="unknown: $out; "
+sed 's/^debian .*/debian = sparc64/' "$TOP/config/platforms/x86_64" >"$scratch/platforms/nodebian"
+out=$(NONCONTIG_PLATFORMS=$scratch/platforms bash -c ". '$TOP/harness/lib.sh'; load_platform nodebian" 2>&1) &&
+	why+="a platform of an architecture not in config/debian-arches loaded; " ||
+	[[ $out == *"'sparc64' is not in config/debian-arches"* ]] || why+="nodebian: $out; "
 [ -z "$why" ] && rc=0 || rc=1
 result platforms_load_and_bad_ones_are_refused $rc "$why"
 
