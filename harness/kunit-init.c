@@ -40,8 +40,27 @@ static void say(const char *what, const char *value)
 
 #define MMAP_MODULE	"/dma_noncontig_mmap_test.ko"
 #define MMAP_NODE	"/dma-noncontig-mmap"
-#define MMAP_PAGE	4096
-#define MMAP_PAGES	16	/* the module's 64 KiB buffer */
+#define MMAP_PAGES	16	/* the module's buffer */
+#define AT_PAGE_SIZE	6	/* AT_PAGESZ, which 6.1's nolibc does not name */
+
+/* PAGE_SIZE: 4 KiB, 64 KiB on Debian's ppc64el; main() reads it */
+static unsigned long mmap_page = 4096;
+
+/*
+ * The kernel's page size from the auxiliary vector, which follows the
+ * environment's NULL on the initial stack (6.1's nolibc has no
+ * getauxval() or getpagesize(); the C library passes the same envp).
+ */
+static void read_page_size(char **envp)
+{
+	unsigned long *aux;
+
+	while (*envp)
+		envp++;
+	for (aux = (unsigned long *)(envp + 1); aux[0]; aux += 2)
+		if (aux[0] == AT_PAGE_SIZE)
+			mmap_page = aux[1];
+}
 
 static long read_number(const char **p)
 {
@@ -56,15 +75,16 @@ static long read_number(const char **p)
 static int mmap_check(int fd, int first, int pages)
 {
 	unsigned char *p;
-	int i, bad = 0;
+	unsigned long i;
+	int bad = 0;
 
-	p = mmap(NULL, pages * MMAP_PAGE, PROT_READ, MAP_SHARED, fd,
-		 first * MMAP_PAGE);
+	p = mmap(NULL, pages * mmap_page, PROT_READ, MAP_SHARED, fd,
+		 first * mmap_page);
 	if (p == MAP_FAILED)
 		return -1;
-	for (i = 0; i < pages * MMAP_PAGE; i++)
-		bad |= p[i] != first + i / MMAP_PAGE + 1;
-	munmap(p, pages * MMAP_PAGE);
+	for (i = 0; i < pages * mmap_page; i++)
+		bad |= p[i] != first + i / mmap_page + 1;
+	munmap(p, pages * mmap_page);
 	return bad;
 }
 
@@ -118,13 +138,16 @@ static void mmap_module(void)
 	close(fd);
 }
 
-int main(void)
+int main(int argc, char **argv, char **envp)
 {
 	char buf[32], *count = "unreadable";
 	ssize_t n = 0;
 	int fd;
 
+	(void)argc;
+	(void)argv;
 	say("init started", "");
+	read_page_size(envp);
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
 		say("cannot mount debugfs", "");
