@@ -28,6 +28,8 @@
 #include "nolibc.h"
 #endif
 
+#include <linux/auxvec.h>
+
 #define TAG "noncontig-kunit: "
 
 static void say(const char *what, const char *value)
@@ -41,7 +43,6 @@ static void say(const char *what, const char *value)
 #define MMAP_MODULE	"/dma_noncontig_mmap_test.ko"
 #define MMAP_NODE	"/dma-noncontig-mmap"
 #define MMAP_PAGES	16	/* the module's buffer */
-#define AT_PAGE_SIZE	6	/* AT_PAGESZ, which 6.1's nolibc does not name */
 
 /* PAGE_SIZE: 4 KiB, 64 KiB on Debian's ppc64el; main() reads it */
 static unsigned long mmap_page = 4096;
@@ -58,7 +59,7 @@ static void read_page_size(char **envp)
 	while (*envp)
 		envp++;
 	for (aux = (unsigned long *)(envp + 1); aux[0]; aux += 2)
-		if (aux[0] == AT_PAGE_SIZE)
+		if (aux[0] == AT_PAGESZ)
 			mmap_page = aux[1];
 }
 

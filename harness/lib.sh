@@ -175,14 +175,12 @@ base_notice() {
 # Debian's release architectures: config/debian-arches names each one's
 # kernel ARCH, cross compiler prefix and config flavour, once for both
 # harness/distro.sh and the platforms.  debian_arch NAME prints
-# 'ARCH CROSS FLAVOUR' (CROSS empty for the host's gcc: '-' in the file).
+# 'ARCH CROSS FLAVOUR' as the file has them (CROSS '-' for the host's gcc)
+# and fails for a name the file lacks.
 DEBIAN_ARCHES=${NONCONTIG_DEBIAN_ARCHES:-$TOP/config/debian-arches}
 debian_arch() {
-	local karch cross flavour
-	read -r karch cross flavour < <(sed -e 's/#.*//' "$DEBIAN_ARCHES" |
-		awk -v a="$1" '$1 == a { print $2, $3, $4 }') || return 1
-	[ "$cross" = - ] && cross=
-	echo "$karch ${cross:--} $flavour"
+	sed -e 's/#.*//' "$DEBIAN_ARCHES" |
+		awk -v a="$1" '$1 == a { print $2, $3, $4; found = 1 } END { exit !found }'
 }
 debian_arches() {
 	sed -e 's/#.*//' "$DEBIAN_ARCHES" | awk 'NF { print $1 }'
