@@ -19,16 +19,32 @@ n=0
 # REACH_ONLY=1 skips the builds and only boots (below).
 commits=()
 [ -n "${REACH_ONLY:-}" ] || mapfile -t commits < <(echo base; tgit rev-list --reverse base..series)
+# build_at ARCH LOG: the KUnit kernel of ARCH at the commit checked out
+build_at() {
+	local arch=$1 log=$2 frags
+	mapfile -t frags < <(kunit_frags "$arch")
+	load_platform "$arch"
+	# modules too: the fault test module is one from patch 10 on
+	PLATFORM=$arch TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-kunit" \
+		"${frags[@]}" >"$log" 2>&1
+}
+
+# Each commit's two builds run at once, in folders of their own from the
+# same checkout: a build after a one-patch step spends most of its time in
+# serial steps (the vmlinux links, kallsyms, modpost, the image), which
+# leave the second core idle when the builds take turns.
+arches=(x86_64 arm64)
 for c in "${commits[@]}"; do
 	subject=$(tgit log -1 --format=%s "$c")
 	tgit checkout -q --detach "$c"
-	for arch in x86_64 arm64; do
-		log=$LOGS/bisect-$arch-$n.log
-		mapfile -t frags < <(kunit_frags "$arch")
-		load_platform "$arch"
-		# modules too: the fault test module is one from patch 10 on
-		if PLATFORM=$arch TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-kunit" \
-			"${frags[@]}" >"$log" 2>&1; then
+	pids=()
+	for arch in "${arches[@]}"; do
+		build_at "$arch" "$LOGS/bisect-$arch-$n.log" &
+		pids+=($!)
+	done
+	for i in "${!arches[@]}"; do
+		arch=${arches[i]} log=$LOGS/bisect-${arches[i]}-$n.log
+		if wait "${pids[i]}"; then
 			echo "bisect: ok   $arch: $subject"
 		else
 			cp "$LOGS/build-$arch-kunit.log" "$log.build" 2>/dev/null || true

@@ -40,22 +40,28 @@ summary+=("$(printf 'prepare      %s' "$(IFS=,; echo "${prepare_times[*]}" | sed
 notice=$(base_notice)
 [ -z "$notice" ] || summary+=("$notice")
 
-# Run a check script; count its 'NAME: ok' and 'NAME: FAIL' lines.
+# count LABEL RC SECONDS NOTE: count the 'NAME: ok' and 'NAME: FAIL' lines
+# of a check's output ($last_out), which exited with RC after SECONDS
+count() {
+	local label=$1 rc=$2 secs=$3 note=$4 pass fail
+	echo "$last_out" | sed 's/^/  /'
+	pass=$(echo "$last_out" | grep -c ': ok ' || true)
+	fail=$(echo "$last_out" | grep -c ': FAIL' || true)
+	# a script that failed without saying which check failed still counts
+	[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1
+	summary+=("$(printf '%-12s %3d passed, %d failed  (%d s%s)' "$label" "$pass" "$fail" "$secs" "$note")")
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+}
+
+# Run a check script and count its lines.
 tally() {
-	local label=$1 out pass fail rc t0
+	local label=$1 rc t0
 	shift
 	t0=$(date +%s)
 	stage check "$label"
-	out=$("$@" 2>&1) && rc=0 || rc=$?
-	last_out=$out
-	echo "$out" | sed 's/^/  /'
-	pass=$(echo "$out" | grep -c ': ok ' || true)
-	fail=$(echo "$out" | grep -c ': FAIL' || true)
-	# a script that failed without saying which check failed still counts
-	[ $rc != 0 ] && [ "$fail" = 0 ] && fail=1
-	summary+=("$(printf '%-12s %3d passed, %d failed  (%d s)' "$label" "$pass" "$fail" $(($(date +%s) - t0)))")
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
+	last_out=$("$@" 2>&1) && rc=0 || rc=$?
+	count "$label" "$rc" $(($(date +%s) - t0)) ""
 }
 
 verify() {
@@ -90,26 +96,124 @@ tally nodma "$TOP/harness/nodma.sh"
 # that kernel at the tip first and the bisect then rebuilt half of it for
 # the base (263 s here).
 tally bisect "$TOP/harness/bisect.sh"
-tally callers-run "$TOP/harness/callers-run.sh"
-summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/             /' || true)")
-tally distro "$TOP/harness/distro.sh"
-tally robot "$TOP/harness/robot.sh"
 
-# The KUnit suite on every platform (config/platforms/), IOMMU on and off
-# where it has both: one build and the boots each, judged against
-# config/kunit-pins; each boot's log checks count as one more check.
-times=()
-for p in $(platforms); do
+# From here the tree stays at the tip and two lanes share the machine: the
+# foreground compiles (the kernels the boots need, then distro and robot)
+# while the boot lane boots each kernel under QEMU as soon as it is built,
+# one boot at a time.  A TCG boot keeps about one core busy, and a warm
+# build's serial steps (links, modpost, images) about one: taking turns,
+# each left the other core idle.  The lane's checks are counted when it is
+# done, in the order they were before.
+lane=$LOGS/lane
+rm -rf "$lane"
+mkdir -p "$lane"
+# ready NAME ok|fail: kernel NAME is built (or failed to build)
+ready() {
+	echo "$2" >"$lane/$1.tmp" && mv "$lane/$1.tmp" "$lane/$1.ready"
+}
+# await NAME: wait until kernel NAME is built; non-zero if it failed to.
+# The lane ends with the foreground if that dies first.
+await() {
+	while [ ! -f "$lane/$1.ready" ]; do
+		kill -0 $$ 2>/dev/null || exit 1
+		sleep 1
+	done
+	[ "$(cat "$lane/$1.ready")" = ok ]
+}
+# in_lane LABEL CMD...: run CMD, keeping its output and time for counting
+in_lane() {
+	local label=$1 t0 rc=0
+	shift
+	t0=$(date +%s)
+	stage lane "$label"
+	"$@" >"$lane/$label.out" 2>&1 || rc=$?
+	echo "$rc $(($(date +%s) - t0))" >"$lane/$label.rc"
+}
+# the order kernels are built and booted in: x86_64 first, for the callers
+mapfile -t kunit_platforms < <(echo x86_64; platforms | grep -vx x86_64)
+boot_lane() {
+	local p
+	if await x86_64-kunit; then
+		in_lane callers-run env NO_BUILD=1 "$TOP/harness/callers-run.sh"
+	else
+		echo "callers-run: FAIL no x86_64 KUnit kernel (log: $LOGS/build-x86_64-kunit.log)" >"$lane/callers-run.out"
+		echo "1 0" >"$lane/callers-run.rc"
+	fi
+	for p in "${kunit_platforms[@]}"; do
+		# no kernel, no result: its boots count as failed below
+		! await "$p-kunit" || in_lane "kunit-$p" env NO_BUILD=1 "$TOP/harness/boot.sh" "$p"
+		[ "$p" = x86_64 ] || continue
+		# the longest boot next, while the other platforms build
+		if await x86_64-hardened; then
+			in_lane hardened env NO_BUILD=1 "$TOP/harness/hardened.sh"
+		else
+			echo "1 0" >"$lane/hardened.rc"
+			: >"$lane/hardened.out"
+		fi
+	done
+}
+# count_lane LABEL: count what the lane's LABEL printed
+count_lane() {
+	local rc secs
+	read -r rc secs <"$lane/$1.rc"
+	last_out=$(cat "$lane/$1.out")
+	count "$1" "$rc" "$secs" ", in the boot lane"
+}
+
+for p in "${kunit_platforms[@]}"; do
 	load_platform "$p"
 	for mode in $P_modes; do
 		rm -f "$LOGS/kunit-$P_label-$mode.result"
 	done
+done
+boot_lane &
+lane_pid=$!
+
+# The kernels, in the order the lane boots them: x86_64's KUnit kernel
+# (the bisect's last build), the hardened one, the other platforms'
+# (arm64's is the bisect's, back from the commit it booted at).
+times=()
+for p in "${kunit_platforms[@]}"; do
 	t0=$(date +%s)
 	stage check "KUnit kernel, $p"
-	"$TOP/harness/boot.sh" "$p" || true
+	if PLATFORM=$p "$TOP/harness/build.sh" "$p-kunit" >"$LOGS/kunit-build-$p.out" 2>&1; then
+		ready "$p-kunit" ok
+	else
+		ready "$p-kunit" fail
+		echo "  kunit-$p: FAIL build (log: $LOGS/build-$p-kunit.log)"
+	fi
 	times+=("$p $(($(date +%s) - t0)) s")
+	[ "$p" = x86_64 ] || continue
+	t0=$(date +%s)
+	stage check "hardened kernel"
+	last_out=$(BUILD_ONLY=1 "$TOP/harness/hardened.sh" 2>&1) && rc=0 || rc=$?
+	[ $rc = 0 ] && ready x86_64-hardened ok || ready x86_64-hardened fail
+	count hardened-build $rc $(($(date +%s) - t0)) ""
 done
-summary+=("$(printf 'kunit        build and boots: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
+summary+=("$(printf 'kunit        builds: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
+tally distro "$TOP/harness/distro.sh"
+tally robot "$TOP/harness/robot.sh"
+
+t0=$(date +%s)
+stage check "waiting for the boot lane"
+wait $lane_pid || true
+summary+=("$(printf 'boot lane    %d s after the foreground' $(($(date +%s) - t0)))")
+
+count_lane callers-run
+summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/             /' || true)")
+
+# The KUnit suite on every platform, IOMMU on and off where it has both,
+# judged against config/kunit-pins; each boot's log checks count as one
+# more check.
+times=()
+for p in "${kunit_platforms[@]}"; do
+	if [ -f "$lane/kunit-$p.rc" ]; then
+		read -r rc secs <"$lane/kunit-$p.rc"
+		sed 's/^/  /' "$lane/kunit-$p.out"
+		times+=("$p $secs s")
+	fi
+done
+summary+=("$(printf 'kunit        boots: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
 for p in $(platforms); do
 	load_platform "$p"
 	for mode in $P_modes; do
@@ -131,7 +235,7 @@ for p in $(platforms); do
 	done
 done
 
-tally hardened "$TOP/harness/hardened.sh"
+count_lane hardened
 # the fault and sanitizer figures, each already checked by the judge
 summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /' || true)")
 
