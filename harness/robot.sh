@@ -13,6 +13,11 @@
 #           the touched C files and headers
 # Only the series' directories are built; the headers it touches are
 # judged through them (a finding in a header is reported under include/).
+# The base's findings are kept in the cache (~/.cache/noncontig/
+# robot-findings), as distro.sh keeps the Debian tree's: keyed by the base
+# commit, what each check reads besides it (fragments, the touched files'
+# names), the tool's version and these scripts.  The series side is
+# checked and compared on every run.
 . "$(dirname "$0")/lib.sh"
 
 dirs=(kernel/dma/ drivers/iommu/ lib/tests/)
@@ -21,15 +26,35 @@ base_tree=$BUILD/base-tree
 git -C "$base_tree" checkout -q --detach base
 status=0
 
+# base_findings LOG KEYTEXT CMD...: LOG from the cache under a key of
+# KEYTEXT and the base, else made by CMD, and kept when CMD succeeds
+cached=()
+base_findings() {
+	local log=$1 key store
+	key=$({ echo "$2"; tgit rev-parse base; cat "$0" "$TOP/harness/build.sh"; } |
+		sha256sum | cut -c1-16)
+	store=$CACHE/robot-findings/$(basename "$log" .log)-$key.log
+	shift 2
+	if [ -f "$store" ]; then
+		cp "$store" "$log"
+		cached+=("$(basename "$log" .log)")
+		return 0
+	fi
+	"$@" || return 1
+	mkdir -p "$CACHE/robot-findings"
+	cp "$log" "$store.tmp" && mv "$store.tmp" "$store"
+}
+
 # (findings in lib.sh: a log's FILE: message lines under a directory)
 # compare CHECK BASELOG SERIESLOG DIR...: one line per directory
 compare() {
-	local check=$1 blog=$2 slog=$3 d new
+	local check=$1 blog=$2 slog=$3 d new from=
 	shift 3
+	[[ " ${cached[*]} " != *" $(basename "$blog" .log) "* ]] || from=", from the cache"
 	for d in "$@"; do
 		new=$(comm -13 <(findings "$blog" "$d") <(findings "$slog" "$d"))
 		if [ -z "$new" ]; then
-			echo "robot: ok   $check: $d: no new finding ($(findings "$blog" "$d" | wc -l) at the base)"
+			echo "robot: ok   $check: $d: no new finding ($(findings "$blog" "$d" | wc -l) at the base$from)"
 		else
 			echo "robot: FAIL $check: $d: new findings:"
 			echo "$new" | sed 's/^/    /'
@@ -51,7 +76,8 @@ for p in x86_64 arm64; do
 			[ -d "$BUILD/out/$d/$sub" ] && find "$BUILD/out/$d/$sub" -name '*.o' -delete
 		done
 	done
-	if ! NONCONTIG_TREE=$base_tree PLATFORM=$p LLVM=1 W=1 TARGETS="kernel/dma/ drivers/iommu/" \
+	if ! base_findings "$LOGS/build-$p-clang-base.log" "$(clang --version | head -n 1; cat "${frags[@]}")" \
+		env NONCONTIG_TREE="$base_tree" PLATFORM="$p" LLVM=1 W=1 TARGETS="kernel/dma/ drivers/iommu/" \
 		"$TOP/harness/build.sh" "$p-clang-base" "${frags[@]}" >/dev/null; then
 		echo "robot: FAIL clang $p: build of the base (log: $LOGS/build-$p-clang-base.log)"
 		status=1
@@ -78,7 +104,8 @@ sparse_run() {
 		NONCONTIG_TREE=$tree TARGETS=$targets W=1 C=2 "$TOP/harness/build.sh" "$name" "$@" >/dev/null &&
 		cp "$LOGS/build-$name.log" "$LOGS/sparse-$name.log"
 }
-if ! sparse_run "$base_tree" x86_64-w1-base "kernel/dma/ drivers/iommu/" "${frags[@]}"; then
+if ! base_findings "$LOGS/sparse-x86_64-w1-base.log" "$(sparse --version; gcc --version | head -n 1; cat "${frags[@]}")" \
+	sparse_run "$base_tree" x86_64-w1-base "kernel/dma/ drivers/iommu/" "${frags[@]}"; then
 	echo "robot: FAIL sparse: the base (log: $LOGS/build-x86_64-w1-base.log)"
 	status=1
 elif ! sparse_run "$TREE" x86_64-callers "${dirs[*]}" "${frags[@]}" "$TREE/lib/tests/.kunitconfig"; then
@@ -118,11 +145,14 @@ cocci() {
 			>>"$log" 2>"$log.err" || echo "$c: spatch failed: $(tail -n 1 "$log.err")" >>"$log"
 	done
 	rm -rf "$scr"
+	! grep -q 'spatch failed' "$log"
 }
 command -v spatch >/dev/null || die "no spatch; run 'make deps' (coccinelle)"
 stage check "robot: coccinelle on ${#touched[@]} touched files, series and base"
-cocci "$TREE" "$LOGS/cocci-series.log"
-cocci "$base_tree" "$LOGS/cocci-base.log"
+# (a failed run is reported below, and not kept in the cache)
+cocci "$TREE" "$LOGS/cocci-series.log" || true
+base_findings "$LOGS/cocci-base.log" "$(spatch --version | head -n 1; printf '%s\n' "${touched[@]}")" \
+	cocci "$base_tree" "$LOGS/cocci-base.log" || true
 if grep -q 'spatch failed' "$LOGS/cocci-series.log" "$LOGS/cocci-base.log"; then
 	echo "robot: FAIL cocci: spatch failed:"
 	grep -h 'spatch failed' "$LOGS/cocci-series.log" "$LOGS/cocci-base.log" | sed 's/^/    /'
