@@ -114,8 +114,9 @@ tally bisect "$TOP/harness/bisect.sh"
 # while the boot lane boots each kernel under QEMU as soon as it is built,
 # one boot at a time.  A TCG boot keeps about one core busy, and a warm
 # build's serial steps (links, modpost, images) about one: taking turns,
-# each left the other core idle.  The lane's checks are counted when it is
-# done, in the order they were before.
+# each left the other core idle.  When the foreground is done it boots
+# what the lane has not started yet.  The boots' checks are counted at the
+# end, in the order they were before.
 lane=$LOGS/lane
 rm -rf "$lane"
 mkdir -p "$lane"
@@ -132,35 +133,38 @@ await() {
 	done
 	[ "$(cat "$lane/$1.ready")" = ok ]
 }
-# in_lane LABEL CMD...: run CMD, keeping its output and time for counting
-in_lane() {
+# the order kernels are built and booted in: x86_64 first, for the callers,
+# then the hardened kernel, the longest boot, while the others build
+mapfile -t kunit_platforms < <(echo x86_64; platforms | grep -vx x86_64)
+jobs=(callers-run:x86_64-kunit kunit-x86_64:x86_64-kunit hardened:x86_64-hardened)
+for p in "${kunit_platforms[@]:1}"; do
+	jobs+=("kunit-$p:$p-kunit")
+done
+# boot_job LABEL: the boot and judge of one job, its output and time kept
+# for counting; a job whose kernel did not build fails (a KUnit job leaves
+# no result, and its boots count as failed below)
+boot_job() {
 	local label=$1 t0 rc=0
-	shift
 	t0=$(date +%s)
-	stage lane "$label"
-	"$@" >"$lane/$label.out" 2>&1 || rc=$?
+	stage boot "$label"
+	case $label in
+	callers-run) NO_BUILD=1 "$TOP/harness/callers-run.sh" ;;
+	hardened) NO_BUILD=1 "$TOP/harness/hardened.sh" ;;
+	kunit-*) NO_BUILD=1 "$TOP/harness/boot.sh" "${label#kunit-}" ;;
+	esac >"$lane/$label.out" 2>&1 || rc=$?
 	echo "$rc $(($(date +%s) - t0))" >"$lane/$label.rc"
 }
-# the order kernels are built and booted in: x86_64 first, for the callers
-mapfile -t kunit_platforms < <(echo x86_64; platforms | grep -vx x86_64)
-boot_lane() {
-	local p
-	if await x86_64-kunit; then
-		in_lane callers-run env NO_BUILD=1 "$TOP/harness/callers-run.sh"
-	else
-		echo "callers-run: FAIL no x86_64 KUnit kernel (log: $LOGS/build-x86_64-kunit.log)" >"$lane/callers-run.out"
-		echo "1 0" >"$lane/callers-run.rc"
-	fi
-	for p in "${kunit_platforms[@]}"; do
-		# no kernel, no result: its boots count as failed below
-		! await "$p-kunit" || in_lane "kunit-$p" env NO_BUILD=1 "$TOP/harness/boot.sh" "$p"
-		[ "$p" = x86_64 ] || continue
-		# the longest boot next, while the other platforms build
-		if await x86_64-hardened; then
-			in_lane hardened env NO_BUILD=1 "$TOP/harness/hardened.sh"
+# boot_jobs: take each job no one has taken yet (mkdir is the claim), in order
+boot_jobs() {
+	local job label kernel
+	for job in "${jobs[@]}"; do
+		label=${job%%:*} kernel=${job#*:}
+		mkdir "$lane/$label.taken" 2>/dev/null || continue
+		if await "$kernel"; then
+			boot_job "$label"
 		else
-			echo "1 0" >"$lane/hardened.rc"
-			: >"$lane/hardened.out"
+			echo "$label: FAIL no kernel (log: $LOGS/build-$kernel.log)" >"$lane/$label.out"
+			echo "1 0" >"$lane/$label.rc"
 		fi
 	done
 }
@@ -169,7 +173,7 @@ count_lane() {
 	local rc secs
 	read -r rc secs <"$lane/$1.rc"
 	last_out=$(cat "$lane/$1.out")
-	count "$1" "$rc" "$secs" ", in the boot lane"
+	count "$1" "$rc" "$secs" ", beside other work"
 }
 
 for p in "${kunit_platforms[@]}"; do
@@ -178,7 +182,7 @@ for p in "${kunit_platforms[@]}"; do
 		rm -f "$LOGS/kunit-$P_label-$mode.result"
 	done
 done
-boot_lane &
+boot_jobs &
 lane_pid=$!
 
 # The kernels, in the order the lane boots them: x86_64's KUnit kernel
@@ -207,9 +211,10 @@ tally distro "$TOP/harness/distro.sh"
 tally robot "$TOP/harness/robot.sh"
 
 t0=$(date +%s)
-stage check "waiting for the boot lane"
+stage check "the boots the lane has not started"
+boot_jobs
 wait $lane_pid || true
-summary+=("$(printf 'boot lane    %d s after the foreground' $(($(date +%s) - t0)))")
+summary+=("$(printf 'boots        %d s after the foreground' $(($(date +%s) - t0)))")
 
 count_lane callers-run
 summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/             /' || true)")
