@@ -120,14 +120,21 @@ def main():
                    + (f", but no call failed on: {', '.join(unhit)}" if unhit else "")
                    + (f", {ranges} IOVA ranges not given back" if ranges is not None else ""))
 
+    # The checks for the absence of something (kmemleak switching itself
+    # off, a sanitizer report) say nothing about a log cut short: they pass
+    # only on a boot that ran to its end.
+    finished = TAG + "done" in text and "reboot: Power down" in text
+    cut = "" if finished else " (but the boot did not finish: the log covers part of the run)"
+
     # kmemleak must have started and stayed on: a disabled detector finds
     # nothing, which is not the same as finding no leak.
     started = "kmemleak: Kernel memory leak detector initialized" in text
     off = [l.strip() for l in text.splitlines()
            if re.search(r"kmemleak(: .*disabl| .*: off \(scan refused\))", l)]
-    ok &= line("kmemleak-on", started and not off,
-               "kmemleak initialized and never disabled" if started and not off else
-               ("kmemleak never initialized" if not started else f"kmemleak off: {off[0]}"))
+    ok &= line("kmemleak-on", started and not off and finished,
+               ("kmemleak initialized and never disabled" if started and not off else
+                ("kmemleak never initialized" if not started else f"kmemleak off: {off[0]}"))
+               + cut)
     for when in ("after the KUnit suites", "after the fault phases"):
         n = said(text, f"kmemleak {when}")
         ok &= line("kmemleak", n == 0, f"{n} unreferenced objects {when} (expected 0)")
@@ -135,11 +142,10 @@ def main():
     ok &= line("dma-api-faults", n == EXPECTED_DMA_API_ERRORS,
                f"{n} DMA-API errors at the end (expected {EXPECTED_DMA_API_ERRORS}: none from the faults)")
     reports = judge_log.FATAL.findall(text)
-    ok &= line("sanitizers", not reports,
+    ok &= line("sanitizers", not reports and finished,
                f"{len(reports)} sanitizer reports (expected 0)"
-               + (": " + "; ".join(sorted(set(reports))) if reports else ""))
-    ok &= line("hardened-boot", TAG + "done" in text and "reboot: Power down" in text,
-               "init finished and the kernel powered off")
+               + (": " + "; ".join(sorted(set(reports))) if reports else "") + cut)
+    ok &= line("hardened-boot", finished, "init finished and the kernel powered off")
     print(f"hardened figures: {calls} allocations tried under faults, {failed} failed cleanly, "
           f"{injected_total} faults injected; at most {worst_pages} pages and {worst_slab} KiB "
           f"slab not back per run (page limits set from each clean run, at most {widest}; "

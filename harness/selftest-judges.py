@@ -205,6 +205,14 @@ def main():
          hardened().replace("dma-api errors after the KUnit suites: 5",
                             "dma-api errors after the KUnit suites: 4"), 1,
          "dma-api-debug: FAIL 4 errors counted after the debug suite (expected 5)"),
+        # a boot cut short after the fault phases: no report in the part that
+        # ran is no evidence about the rest
+        ("judge_hardened_fails_the_sanitizers_on_a_cut_boot",
+         hardened().split(HTAG + "done")[0], 1,
+         "sanitizers: FAIL 0 sanitizer reports (expected 0) (but the boot did not finish"),
+        ("judge_hardened_fails_kmemleak_on_a_cut_boot",
+         hardened().split(HTAG + "done")[0], 1,
+         "kmemleak-on: FAIL kmemleak initialized and never disabled (but the boot did not finish"),
     ]
     status = 0
     runs = [(n, t, [str(HERE / "judge-log.py"), str(tree), None, label], rc, want)
