@@ -85,17 +85,9 @@ for arch in "${arches[@]}"; do
 	# The unmodified tree's warnings depend only on the pristine tree, the
 	# config, the compiler and this script: kept in the cache under a key
 	# of all four, they are built once per machine, not on every run.
-	key=$({ tgit rev-parse pristine; sha256sum <"$config"; "${cross}gcc" --version | head -n 1
-		sha256sum <"$TOP/harness/distro.sh"; } | sha256sum | cut -c1-16)
-	cached=$CACHE/distro-findings/$arch-$key.log
-	from=built
-	if [ -f "$cached" ]; then
-		cp "$cached" "$LOGS/build-$name-debian.log"
-		from=cached
-	elif build "$deb_tree" "$name-debian" "$config"; then
-		mkdir -p "$CACHE/distro-findings"
-		cp "$LOGS/build-$name-debian.log" "$cached"
-	else
+	if ! cached_log distro-findings "$LOGS/build-$name-debian.log" \
+		"$(tgit rev-parse pristine; sha256sum <"$config"; "${cross}gcc" --version | head -n 1)" \
+		build "$deb_tree" "$name-debian" "$config"; then
 		echo "distro: FAIL $arch: build of Debian's tree (log: $LOGS/build-$name-debian.log)"
 		status=1
 		continue
@@ -129,7 +121,7 @@ for arch in "${arches[@]}"; do
 	done
 	[ -f "$BUILD/out/$name-series/lib/tests/dma_noncontig_kunit.o" ] ||
 		new+="lib/tests/dma_noncontig_kunit.o: not built"$'\n'
-	what="Debian $ver $flavour, ${cross:+$cross}gcc, Debian's tree's warnings $from, $(($(date +%s) - t0)) s"
+	what="Debian $ver $flavour, ${cross:+$cross}gcc, Debian's tree's warnings $LOG_FROM, $(($(date +%s) - t0)) s"
 	[ "$ver" = "$(tree_version)" ] || what+=", the archive's index has no $(tree_version) for $arch"
 	if [ -z "$new" ]; then
 		echo "distro: ok   $arch: no new W=1 warning ($before in Debian's tree); callers built: ${built[*]:-none}${left:+; not in the config: ${left[*]}} ($what)"

@@ -242,6 +242,30 @@ findings() {
 		grep "^$2" | sort -u || true
 }
 
+# cached_log DIR LOG KEYTEXT CMD...: the reference side of a comparison
+# (the unmodified tree's warnings or findings), which depends only on what
+# KEYTEXT names and on the calling script.  LOG comes from $CACHE/DIR under
+# a key of both if it is there (LOG_FROM=cached), else CMD makes it
+# (LOG_FROM=built) and it is kept only when CMD succeeded.  robot.sh and
+# distro.sh; the series' side is never cached.
+cached_log() {
+	local dir=$CACHE/$1 log=$2 key store
+	key=$({ echo "$3"; cat "$0"; } | sha256sum | cut -c1-16)
+	store=$dir/$(basename "$log" .log)-$key.log
+	shift 3
+	# shellcheck disable=SC2034 # read by the caller
+	LOG_FROM=cached
+	if [ -f "$store" ]; then
+		cp "$store" "$log"
+		return 0
+	fi
+	# shellcheck disable=SC2034
+	LOG_FROM=built
+	"$@" || return 1
+	mkdir -p "$dir"
+	cp "$log" "$store.tmp" && mv "$store.tmp" "$store"
+}
+
 # The KUnit kernel's config fragments for PLATFORM at the tree's current
 # commit: the platform's fragment, what the KUnit kernels need on top of
 # allnoconfig, config/bisect.config, the platform's extra fragments (what

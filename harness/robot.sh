@@ -26,23 +26,16 @@ base_tree=$BUILD/base-tree
 git -C "$base_tree" checkout -q --detach base
 status=0
 
-# base_findings LOG KEYTEXT CMD...: LOG from the cache under a key of
-# KEYTEXT and the base, else made by CMD, and kept when CMD succeeds
+# base_findings LOG KEYTEXT CMD...: cached_log (lib.sh) under
+# robot-findings, with the base commit and build.sh in the key
 cached=()
 base_findings() {
-	local log=$1 key store
-	key=$({ echo "$2"; tgit rev-parse base; cat "$0" "$TOP/harness/build.sh"; } |
-		sha256sum | cut -c1-16)
-	store=$CACHE/robot-findings/$(basename "$log" .log)-$key.log
+	local log=$1 key=$2
 	shift 2
-	if [ -f "$store" ]; then
-		cp "$store" "$log"
-		cached+=("$(basename "$log" .log)")
-		return 0
-	fi
-	"$@" || return 1
-	mkdir -p "$CACHE/robot-findings"
-	cp "$log" "$store.tmp" && mv "$store.tmp" "$store"
+	cached_log robot-findings "$log" "$key
+$(tgit rev-parse base)
+$(cat "$TOP/harness/build.sh")" "$@" || return 1
+	[ "$LOG_FROM" = built ] || cached+=("$(basename "$log" .log)")
 }
 
 # (findings in lib.sh: a log's FILE: message lines under a directory)
