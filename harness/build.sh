@@ -27,14 +27,15 @@ arch=$P_arch cross=$P_cross image=${P_image##*/}
 [ -z "$cross" ] || command -v "${cross}gcc" >/dev/null ||
 	die "no ${cross}gcc; run 'make deps' (gcc-${cross%-})"
 cc="${cross}gcc" hostcc=gcc llvm=()
+tools=(NM="$(kbuild_nm "$cross")")
 # LLVM=1: clang and LLVM's tools, for the architecture from ARCH alone
 if [ -n "${LLVM:-}" ]; then
-	cc=clang hostcc=clang cross= llvm=(LLVM=1)
+	cc=clang hostcc=clang cross= llvm=(LLVM=1) tools=()
 fi
 command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache $hostcc"
 kmake() {
 	make -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" "${llvm[@]}" CC="$cc" \
-		HOSTCC="$hostcc" "$@"
+		HOSTCC="$hostcc" "${tools[@]}" "$@"
 }
 
 base=${KCONFIG_BASE:-allnoconfig}

@@ -40,7 +40,8 @@ git -C "$deb_tree" checkout -q --detach pristine
 build() {
 	local tree=$1 name=$2 config=$3 out=$BUILD/out/$2 d todo=() cc=${cross}gcc hostcc=gcc
 	command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache gcc"
-	local kmake=(make -C "$tree" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" CC="$cc" HOSTCC="$hostcc")
+	local kmake=(make -C "$tree" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" CC="$cc" HOSTCC="$hostcc"
+		NM="$(kbuild_nm "$cross")")
 	mkdir -p "$out"
 	xz -dc "$config" > "$out/.config"
 	"$tree/scripts/config" --file "$out/.config" \

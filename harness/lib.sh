@@ -198,6 +198,23 @@ debian_arches() {
 PLATFORM_KEYS=(debian image config extra packages libc qemu machine machine_on cpu mem
 	       devices console append_on append_off label modes)
 PLATFORMS=${NONCONTIG_PLATFORMS:-$TOP/config/platforms}
+# kbuild_nm CROSS: the nm for a kernel build with CROSS_COMPILE=CROSS,
+# naming the compiler's own LTO plugin.  Without --plugin, GNU nm loads
+# every plugin in /usr/lib/bfd-plugins on each run; once llvm is installed
+# (robot.sh's clang builds) that includes LLVMgold, which maps all of
+# libLLVM: 120 ms an nm where 30 ms do.  Kbuild runs nm on every object it
+# compiles (scripts/check-local-export), ccache hit or not, so a warm
+# kernel build spent more time in nm than in anything else.
+kbuild_nm() {
+	local plugin
+	plugin=$("${1}gcc" -print-file-name=liblto_plugin.so)
+	if [ -f "$plugin" ]; then
+		echo "${1}nm --plugin $plugin"
+	else
+		echo "${1}nm"
+	fi
+}
+
 load_platform() {
 	local f=$PLATFORMS/$1 k v line
 	[ -f "$f" ] && [ "$1" != README ] ||
