@@ -71,5 +71,16 @@ default=$image
 grep -qx 'CONFIG_MODULES=y' "$out/.config" && default+=" modules"
 targets=${TARGETS:-$default}
 stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W}${C:+, C=$C})"
+# the tree as this build reads it, kept with the folder once the build
+# succeeded: what harness/outcache.py needs to reuse the folder in a later
+# run's clone
+state=$out/.noncontig-state
+rm -f "$state" "$state.new"
+if [ -n "${LLVM:-}" ]; then
+	python3 "$TOP/harness/outcache.py" record "$out" clang ld.lld || rm -f "$state.new"
+else
+	python3 "$TOP/harness/outcache.py" record "$out" "${cross}gcc" "${cross}ld" || rm -f "$state.new"
+fi
 logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} ${C:+C=$C} $targets
+[ ! -f "$state.new" ] || mv "$state.new" "$state"
 stage build "$name: done (log: $LOGS/build-$name.log)"

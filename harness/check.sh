@@ -36,7 +36,16 @@ if ! prepare; then
 	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
+# The build folders of the last run, from the cache (harness/outcache.py):
+# kbuild rebuilds what differs from what they were built from.
+t0=$(date +%s)
+mkdir -p "$CACHE"
+outcache=$(flock "$CACHE/out.lock" python3 "$TOP/harness/outcache.py" restore 2>&1) ||
+	outcache="outcache: restore failed: $(echo "$outcache" | tail -n 1)"
+echo "$outcache"
+prepare_times+=("build folders $(($(date +%s) - t0)) s")
 summary+=("$(printf 'prepare      %s' "$(IFS=,; echo "${prepare_times[*]}" | sed 's/,/, /g')")")
+summary+=("             ${outcache#outcache: }")
 notice=$(base_notice)
 [ -z "$notice" ] || summary+=("$notice")
 
@@ -256,6 +265,11 @@ count_lane hardened
 # the fault and sanitizer figures, each already checked by the judge
 summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /' || true)")
 
+# for the next run's clone; a folder whose last build failed is not kept
+t0=$(date +%s)
+outcache=$(flock "$CACHE/out.lock" python3 "$TOP/harness/outcache.py" save 2>&1) ||
+	outcache="outcache: save failed: $(echo "$outcache" | tail -n 1)"
+summary+=("$(printf 'build folders %s (%d s)' "${outcache#outcache: }" $(($(date +%s) - t0)))")
 summary+=("$(printf 'total        %d min %d s' $((SECONDS / 60)) $((SECONDS % 60)))")
 echo
 echo "== summary =="
