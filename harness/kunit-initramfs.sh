@@ -33,8 +33,11 @@ else
 		die "kunit-init.c does not build for $arch against its C library ($P_libc)"
 fi
 # the mmap test module, when the kernel next to OUT has it (kunit-init.c
-# loads it from the initramfs's root)
+# loads it from the initramfs's root): its last build listed it in
+# modules.order; a .ko a build at another commit left in the folder (the
+# bisect's, or a build folder from the cache) is not this kernel's
 extra=()
-ko=$(dirname "$out")/lib/tests/dma_noncontig_mmap_test.ko
-[ -f "$ko" ] && extra+=("$ko")
+kdir=$(dirname "$out")
+ko=lib/tests/dma_noncontig_mmap_test.ko
+grep -qxF "$ko" "$kdir/modules.order" 2>/dev/null && extra+=("$kdir/$ko")
 INITRAMFS_BUSYBOX=0 "$TOP/harness/initramfs.sh" "$out" "$init" "${extra[@]}" >&2

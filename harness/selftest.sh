@@ -356,4 +356,37 @@ result allnoconfig_without_what_the_suite_needs_is_refused $rc "$why"
 # 'selftest:' line per case)
 python3 "$TOP/harness/selftest-judges.py" "$TREE" "$scratch/judges" || status=1
 
+# 12. outcache.py dates a restored tree by what each folder was built from:
+# a file the folder was built from at another content (b.h: changed then,
+# pristine now) and one changed since (c.h) must get the current time, so
+# kbuild rebuilds what includes them; an untouched file (a.c) an old one.
+why=
+oc=$scratch/outcache
+mkdir -p "$oc/tree" "$oc/build/out/k"
+(
+	cd "$oc/tree" && git init -q && printf 'int a;\n' > a.c && echo v0 > b.h && echo v0 > c.h &&
+	git add . && git commit -qm pristine && git tag pristine &&
+	echo v1 > b.h && git commit -qam series && touch "$oc/build/out/k/.config"
+) || why+="could not make the tree; "
+ocpy() {
+	NONCONTIG_TREE=$oc/tree NONCONTIG_BUILD=$oc/build NONCONTIG_CACHE=$oc/cache \
+		python3 "$TOP/harness/outcache.py" "$@"
+}
+ocpy record "$oc/build/out/k" gcc && mv "$oc/build/out/k/.noncontig-state.new" "$oc/build/out/k/.noncontig-state" &&
+	ocpy save >/dev/null || why+="record or save failed; "
+rm -rf "$oc/build/out"
+(cd "$oc/tree" && echo v0 > b.h && echo v2 > c.h && git commit -qam next) || why+="could not change the tree; "
+out=$(ocpy restore) || why+="restore failed: $out; "
+[[ $out == *"restored 1 build folders (k); 2 files differ"* ]] || why+="restore said: $out; "
+for f in a.c b.h c.h; do
+	age=$(($(date +%s) - $(stat -c %Y "$oc/tree/$f")))
+	case $f in
+	a.c) [ "$age" -gt 86400 ] || why+="$f is dated now; " ;;
+	*) [ "$age" -lt 86400 ] || why+="$f kept an old date: kbuild would not rebuild from it; " ;;
+	esac
+done
+[ -f "$oc/build/out/k/.config" ] || why+="the folder was not restored; "
+[ -z "$why" ] && rc=0 || rc=1
+result outcache_dates_files_that_differ_from_what_a_folder_was_built_from $rc "$why"
+
 exit $status
