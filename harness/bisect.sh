@@ -36,6 +36,15 @@ build_at() {
 arches=(x86_64 arm64)
 for c in "${commits[@]}"; do
 	subject=$(tgit log -1 --format=%s "$c")
+	# what no build reads (a documentation patch, MAINTAINERS): the parent's
+	# build already built every input of this commit; said as a skip
+	if [ "$c" != base ] && no_build_input "$TREE" "$c"; then
+		for arch in "${arches[@]}"; do
+			echo "bisect: skip $arch: $subject (changes only $(tgit diff --name-only "$c^" "$c" | paste -sd' '), which no build reads)"
+		done
+		n=$((n + 1))
+		continue
+	fi
 	tgit checkout -q --detach "$c"
 	pids=()
 	for arch in "${arches[@]}"; do

@@ -52,15 +52,18 @@ notice=$(base_notice)
 # count LABEL RC SECONDS NOTE: count the 'NAME: ok' and 'NAME: FAIL' lines
 # of a check's output ($last_out), which exited with RC after SECONDS
 count() {
-	local label=$1 rc=$2 secs=$3 note=$4 pass fail
+	local label=$1 rc=$2 secs=$3 note=$4 pass fail skip
 	echo "$last_out" | sed 's/^/  /'
 	pass=$(echo "$last_out" | grep -c ': ok ' || true)
 	fail=$(echo "$last_out" | grep -c ': FAIL' || true)
+	skip=$(echo "$last_out" | grep -c ': skip ' || true)
 	# a script that failed without saying which check failed still counts
 	[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1
-	summary+=("$(printf '%-12s %3d passed, %d failed  (%d s%s)' "$label" "$pass" "$fail" "$secs" "$note")")
+	summary+=("$(printf '%-12s %3d passed, %d failed%s  (%d s%s)' "$label" "$pass" "$fail" \
+		"$([ "$skip" = 0 ] || echo ", $skip skipped")" "$secs" "$note")")
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
 }
 
 # Run a check script and count its lines.

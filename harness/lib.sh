@@ -283,6 +283,20 @@ cached_log() {
 	cp "$log" "$store.tmp" && mv "$store.tmp" "$store"
 }
 
+# no_build_input REPO COMMIT: true if COMMIT changes only files no kernel
+# build reads (the documentation's .rst files, MAINTAINERS), so it builds
+# exactly what its parent built.  Documentation/Kconfig and the like are
+# read by every build: not on the list.
+no_build_input() {
+	local f
+	while IFS= read -r f; do
+		case $f in
+		MAINTAINERS | Documentation/*.rst) ;;
+		*) return 1 ;;
+		esac
+	done < <(git -C "$1" diff --no-renames --name-only "$2^" "$2")
+}
+
 # The KUnit kernel's config fragments for PLATFORM at the tree's current
 # commit: the platform's fragment, what the KUnit kernels need on top of
 # allnoconfig, config/bisect.config, the platform's extra fragments (what

@@ -169,9 +169,12 @@ def restore():
             rewrite(OUT / name, state["top"] + "/", str(TOP) + "/")
     files = git("ls-files", "-z").split("\0")
     for path in filter(None, files):
-        os.utime(TREE / path, (OLD, OLD), follow_symlinks=False)
+        try:
+            os.utime(TREE / path, (OLD, OLD), follow_symlinks=False)
+        except FileNotFoundError:
+            pass  # deleted in the work tree: nothing to date
     for path in stale:
-        if (TREE / path).exists():
+        if os.path.lexists(TREE / path):
             os.utime(TREE / path, follow_symlinks=False)
     # git's index holds the old mtimes; hash the tree once now, not in the
     # middle of the first check that asks git for its status

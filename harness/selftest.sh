@@ -389,4 +389,28 @@ done
 [ -z "$why" ] && rc=0 || rc=1
 result outcache_dates_files_that_differ_from_what_a_folder_was_built_from $rc "$why"
 
+# 13. The bisect skips a commit only when no build reads what it changes:
+# .rst files and MAINTAINERS are skipped, Documentation/Kconfig (read by
+# every kernel's Kconfig), other documentation and code are built.
+why=
+nb=$scratch/nobuild
+mkdir -p "$nb/Documentation/core-api" "$nb/lib"
+(
+	cd "$nb" && git init -q && echo a > MAINTAINERS && echo a > Documentation/core-api/x.rst &&
+	echo a > Documentation/Kconfig && echo a > Documentation/x.txt && echo a > lib/x.c &&
+	git add . && git commit -qm 0 &&
+	echo b > MAINTAINERS && echo b > Documentation/core-api/x.rst && git commit -qam docs &&
+	echo c > Documentation/core-api/x.rst && echo b > Documentation/Kconfig && git commit -qam kconfig &&
+	echo b > Documentation/x.txt && git commit -qam txt &&
+	echo b > lib/x.c && git commit -qam code
+) || why+="could not make the repository; "
+for c in docs:skip kconfig:build txt:build code:build; do
+	rev=$(git -C "$nb" log --format=%H --grep="^${c%%:*}\$")
+	got=build
+	no_build_input "$nb" "$rev" && got=skip
+	[ "$got" = "${c##*:}" ] || why+="the ${c%%:*} commit: $got; "
+done
+[ -z "$why" ] && rc=0 || rc=1
+result bisect_skips_only_commits_no_build_reads $rc "$why"
+
 exit $status
