@@ -96,8 +96,9 @@ def save():
     CACHE.mkdir(parents=True, exist_ok=True)
     saved = []
     for folder in sorted(OUT.iterdir()) if OUT.is_dir() else []:
-        if load(folder) is None:
-            continue
+        state = load(folder)
+        if state is None or state["tree"] != tree_name():
+            continue  # a failed build, or another tree's: never restored
         tmp = CACHE / (folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         subprocess.run(["cp", "-a", str(folder), str(tmp)], check=True)
