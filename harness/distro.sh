@@ -43,7 +43,6 @@ build() {
 	local kmake=(make -C "$tree" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" CC="$cc" HOSTCC="$hostcc"
 		NM="$(kbuild_nm "$cross")")
 	mkdir -p "$out"
-	rm -f "$out/.noncontig-state" "$out/.noncontig-state.new"
 	xz -dc "$config" > "$out/.config"
 	"$tree/scripts/config" --file "$out/.config" \
 		--disable DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT --disable DEBUG_INFO_DWARF4 \
@@ -63,12 +62,7 @@ build() {
 		rm -f "$out/${c%%:*}"
 	done
 	stage build "$name: Debian's $arch config, W=1, ${#todo[@]} directories and objects" >&2
-	# the tree as this build reads it, so that a later run's clone can
-	# start from this folder (harness/outcache.py; the series' side only)
-	NONCONTIG_TREE=$tree python3 "$TOP/harness/outcache.py" record "$out" "${cross}gcc" "${cross}ld" ||
-		rm -f "$out/.noncontig-state.new"
-	"${kmake[@]}" -j"$(nproc)" W=1 "${todo[@]}" >"$LOGS/build-$name.log" 2>&1 || return 1
-	[ ! -f "$out/.noncontig-state.new" ] || mv "$out/.noncontig-state.new" "$out/.noncontig-state"
+	"${kmake[@]}" -j"$(nproc)" W=1 "${todo[@]}" >"$LOGS/build-$name.log" 2>&1
 }
 
 status=0
