@@ -5,29 +5,44 @@
 # and the tree's .kunitconfig once a patch adds them), images and modules.
 # One line per commit and architecture ('bisect: ok|FAIL ARCH: SUBJECT');
 # exits non-zero if any build fails.
-# The builds go to the KUnit kernels' folders (build/out/ARCH-kunit): the
-# last commit's config is the KUnit kernel's, so the KUnit runs after a
-# bisect rebuild nothing, and a bisect after a KUnit run starts from a
-# built tree instead of a cold one.
+# The builds from the first commit that changes a header under include/
+# on go to the KUnit kernels' folders (build/out/ARCH-kunit): the last
+# commit's config is the KUnit kernel's, so the KUnit runs after a bisect
+# rebuild little, and a bisect after a KUnit run starts from a built tree.
+# The base and the commits before that one read the base's headers and
+# configs (no callers, no KUnit suites yet) and go to folders of their own
+# (build/out/ARCH-bisect), kept between runs like the others: in the KUnit
+# kernels' folders, going back to the base and forward again rebuilt most
+# of both kernels twice a run.  Git dates every file a checkout rewrites
+# now, which would rebuild all that includes a header in every folder, so
+# before each commit's builds 'outcache.py redate' dates the files the
+# series touches for the folders being built (old if as they were built),
+# and at the end for every other folder again.
 . "$(dirname "$0")/lib.sh"
 [ -z "$(tgit status --porcelain --untracked-files=no)" ] ||
 	die "build/linux has uncommitted changes; commit them before 'make bisect'"
 head=$(tgit symbolic-ref -q --short HEAD || tgit rev-parse HEAD)
-trap 'tgit checkout -q "$head"' EXIT
+trap 'tgit checkout -q "$head"; python3 "$TOP/harness/outcache.py" redate --others >>"$LOGS/bisect-dates.log"' EXIT
 status=0
 n=0
 # REACH_ONLY=1 skips the builds and only boots (below).
 commits=()
 [ -n "${REACH_ONLY:-}" ] || mapfile -t commits < <(echo base; tgit rev-list --reverse base..series)
-# build_at ARCH LOG: the KUnit kernel of ARCH at the commit checked out
+# build_at ARCH FOLDER LOG: the KUnit kernel of ARCH at the commit checked
+# out, in build/out/ARCH-FOLDER
 build_at() {
-	local arch=$1 log=$2 frags
+	local arch=$1 folder=$2 log=$3 frags
 	mapfile -t frags < <(kunit_frags "$arch")
 	load_platform "$arch"
 	# modules too: the fault test module is one from patch 10 on
-	PLATFORM=$arch TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-kunit" \
+	NONCONTIG_OWN_DATES=$([ "$folder" = kunit ] || echo 1) PLATFORM=$arch \
+		TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-$folder" \
 		"${frags[@]}" >"$log" 2>&1
 }
+first_header=$(tgit rev-list --reverse base..series -- include/ | head -n 1)
+folder=bisect
+[ -n "$first_header" ] || folder=kunit
+rm -f "$LOGS/bisect-dates.log"
 
 # Each commit's two builds run at once, in folders of their own from the
 # same checkout: a build after a one-patch step spends most of its time in
@@ -45,10 +60,12 @@ for c in "${commits[@]}"; do
 		n=$((n + 1))
 		continue
 	fi
+	[ "$c" != "$first_header" ] || folder=kunit
 	tgit checkout -q --detach "$c"
+	python3 "$TOP/harness/outcache.py" redate "${arches[@]/%/-$folder}" >>"$LOGS/bisect-dates.log"
 	pids=()
 	for arch in "${arches[@]}"; do
-		build_at "$arch" "$LOGS/bisect-$arch-$n.log" &
+		build_at "$arch" "$folder" "$LOGS/bisect-$arch-$n.log" &
 		pids+=($!)
 	done
 	for i in "${!arches[@]}"; do
@@ -98,7 +115,8 @@ kernel=$BUILD/out/arm64-kunit/arch/arm64/boot/Image
 if [ -z "$picked" ]; then
 	echo "bisect: FAIL arm64 boot: the test patches do not apply on '$subject' (log: $log.pick)"
 	status=1
-elif ! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-kunit "${frags[@]}" >"$log.build" 2>&1; then
+elif ! python3 "$TOP/harness/outcache.py" redate arm64-kunit >>"$LOGS/bisect-dates.log" ||
+	! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-kunit "${frags[@]}" >"$log.build" 2>&1; then
 	echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-kunit.log)"
 	status=1
 else

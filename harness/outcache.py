@@ -23,6 +23,21 @@ every difference between the tree that folder was built from and this one:
                       differs from the one a folder was built from) the
                       current time, so kbuild rebuilds what depends on it
 
+  redate OUT...       before a build in the folders OUT of a commit other
+                      than the one they were last built at (the bisect):
+                      date each file the series or a record touches the
+                      same way for those folders alone; the files their
+                      kernels read as they were built get an old mtime,
+                      so a checkout that rewrote a header does not
+                      rebuild all that includes it
+  redate --others     after such builds: date the tree so again for every
+                      folder of build/linux but those whose builder dates
+                      the tree itself (NONCONTIG_OWN_DATES=1 when it was
+                      built: the bisect's folders for the commits before
+                      the series changes a header, which no other stage
+                      builds); a folder without a record takes every
+                      such file as new
+
 A folder whose tools changed version, or whose last build failed (no
 record), is not restored; ccache still serves it.
 """
@@ -80,7 +95,8 @@ def record(out, tools):
     """Written before the build as STATE.new, which build.sh renames to
     STATE once the build succeeded: the tree as the build read it."""
     state = {"format": FORMAT, "top": str(TOP), "tree": tree_name(),
-             "tools": {t: version(t) for t in tools}, "files": tree_changes()}
+             "tools": {t: version(t) for t in tools}, "files": tree_changes(),
+             "own_dates": bool(os.environ.get("NONCONTIG_OWN_DATES"))}
     (Path(out) / (STATE + ".new")).write_text(json.dumps(state, indent=0, sort_keys=True))
 
 
@@ -106,6 +122,55 @@ def save():
         tmp.rename(CACHE / folder.name)
         saved.append(folder.name)
     print(f"outcache: saved {len(saved)} build folders: {' '.join(saved)}")
+
+
+def stale_files(states, paths, now):
+    """The PATHS whose blob now differs from the one some folder of STATES
+    (None: a folder without a record, built from anything) was built from:
+    the one its record has, or the pristine one when the record does not
+    name it."""
+    if None in states:
+        return sorted(paths)
+    pristine = {}
+    listing = git("ls-tree", "-r", "-z", "pristine", "--", *sorted(paths)) if paths else ""
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        pristine[path] = meta.split()[2]
+    return sorted(p for p in paths if any(s["files"].get(p, pristine.get(p)) != now.get(p, pristine.get(p))
+                                          for s in states))
+
+
+def redate(names):
+    """Date the files a checkout of another commit can have rewritten for
+    the builds in the folders NAMES (or --others, see above): new if some
+    folder was built from another blob of it, old otherwise.  The files
+    are those any commit after 'pristine' changes and those a record names;
+    every other file is the same in every commit and every record."""
+    if names == ["--others"]:
+        states = []
+        for folder in sorted(OUT.iterdir()) if OUT.is_dir() else []:
+            if not (folder / ".config").exists():
+                continue
+            state = load(folder)
+            if state is not None and (state["tree"] != tree_name() or state.get("own_dates")):
+                continue
+            states.append(state)
+    else:
+        states = [load(OUT / n) for n in names]
+    log = git("log", "--format=", "--name-only", "--no-renames", "-z", "HEAD", "--branches", "--not", "pristine")
+    paths = {p.strip("\n") for p in log.split("\0")} - {""}
+    paths.update(*(s["files"] for s in states if s is not None))
+    now = tree_changes()
+    paths.update(now)
+    stale = set(stale_files(states, paths, now))
+    for path in paths:
+        if os.path.lexists(TREE / path):
+            if path in stale:
+                os.utime(TREE / path, follow_symlinks=False)
+            else:
+                os.utime(TREE / path, (OLD, OLD), follow_symlinks=False)
+    subprocess.run(["git", "-C", str(TREE), "update-index", "-q", "--refresh"])
+    print(f"outcache: dated {len(paths)} files for {' '.join(names)}: {len(stale)} new")
 
 
 def rewrite(folder, old, new):
@@ -152,16 +217,12 @@ def restore():
         print(f"outcache: nothing to restore; skipped {', '.join(skipped) or 'none'}")
         return
     now = tree_changes()
-    paths = set(now).union(*(s["files"] for _, s in restored))
-    pristine = {}
-    listing = git("ls-tree", "-r", "-z", "pristine", "--", *sorted(paths)) if paths else ""
-    for entry in filter(None, listing.split("\0")):
-        meta, path = entry.split("\t", 1)
-        pristine[path] = meta.split()[2]
-    # a file is as a folder was built from it if its blob is the one the
-    # record has, or the pristine one when the record does not name it
-    stale = sorted(p for p in paths if any(s["files"].get(p, pristine.get(p)) != now.get(p, pristine.get(p))
-                                           for _, s in restored))
+    # a folder that the bisect dates the tree for before each build of it
+    # is left out: counting its files (another commit's) would date
+    # headers new for every other folder
+    dated = [s for _, s in restored if not s.get("own_dates")]
+    paths = set(now).union(*(s["files"] for s in dated))
+    stale = stale_files(dated, paths, now)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, state in restored:
         shutil.rmtree(OUT / name, ignore_errors=True)
@@ -193,8 +254,10 @@ def main():
         save()
     elif cmd == "restore":
         restore()
+    elif cmd == "redate" and len(sys.argv) >= 3:
+        redate(sys.argv[2:])
     else:
-        sys.exit("usage: outcache.py record OUT TOOL... | save | restore")
+        sys.exit("usage: outcache.py record OUT TOOL... | save | restore | redate OUT...|--others")
 
 
 if __name__ == "__main__":

@@ -356,7 +356,7 @@ result allnoconfig_without_what_the_suite_needs_is_refused $rc "$why"
 # 'selftest:' line per case)
 python3 "$TOP/harness/selftest-judges.py" "$TREE" "$scratch/judges" || status=1
 
-# 12. outcache.py dates a restored tree by what each folder was built from:
+# 15. outcache.py dates a restored tree by what each folder was built from:
 # a file the folder was built from at another content (b.h: changed then,
 # pristine now) and one changed since (c.h) must get the current time, so
 # kbuild rebuilds what includes them; an untouched file (a.c) an old one.
@@ -389,7 +389,7 @@ done
 [ -z "$why" ] && rc=0 || rc=1
 result outcache_dates_files_that_differ_from_what_a_folder_was_built_from $rc "$why"
 
-# 13. The bisect skips a commit only when no build reads what it changes:
+# 16. The bisect skips a commit only when no build reads what it changes:
 # .rst files and MAINTAINERS are skipped, Documentation/Kconfig (read by
 # every kernel's Kconfig), other documentation and code are built.
 why=
@@ -412,5 +412,56 @@ for c in docs:skip kconfig:build txt:build code:build; do
 done
 [ -z "$why" ] && rc=0 || rc=1
 result bisect_skips_only_commits_no_build_reads $rc "$why"
+
+# 17. outcache.py redate: the bisect builds a folder at another commit than
+# it was last built at, right after a checkout that dated every file it
+# rewrote now.  For that folder a header as it was built from it (h.h) must
+# get an old date again, or the build rebuilds all that includes it, and a
+# file built from another content (m.c) a new one; afterwards '--others'
+# dates for every other folder, leaving out the folders whose builder
+# dates the tree itself (NONCONTIG_OWN_DATES), and restore leaves them out
+# of its dating too.
+why=
+rd=$scratch/redate
+mkdir -p "$rd/tree" "$rd/build/out/k" "$rd/build/out/p"
+(
+	cd "$rd/tree" && git init -q && echo 0 > a.c && echo 0 > h.h && echo 0 > m.c &&
+	git add . && git commit -qm pristine && git tag pristine && git checkout -qb series &&
+	echo 1 > m.c && git commit -qam one && git tag one &&
+	echo 1 > h.h && git commit -qam two && echo 2 > m.c && git commit -qam three &&
+	touch "$rd/build/out/k/.config" "$rd/build/out/p/.config"
+) || why+="could not make the tree; "
+rdpy() {
+	NONCONTIG_TREE=$rd/tree NONCONTIG_BUILD=$rd/build NONCONTIG_CACHE=$rd/cache \
+		python3 "$TOP/harness/outcache.py" "$@"
+}
+# 'p' last built at pristine (the bisect's folder), 'k' at the tip
+rdrec() {
+	rdpy record "$rd/build/out/$1" gcc && mv "$rd/build/out/$1/.noncontig-state.new" "$rd/build/out/$1/.noncontig-state"
+}
+(cd "$rd/tree" && git checkout -q pristine && NONCONTIG_OWN_DATES=1 rdrec p &&
+	git checkout -q series && rdrec k) || why+="could not record; "
+# dates: each FILE=old|new
+# rddates WHEN FILE=old|new...
+rddates() {
+	local when=$1 f age
+	shift
+	for f in "$@"; do
+		age=$(($(date +%s) - $(stat -c %Y "$rd/tree/${f%%=*}")))
+		case ${f##*=} in
+		old) [ "$age" -gt 86400 ] || why+="$when: ${f%%=*} is dated now; " ;;
+		new) [ "$age" -lt 86400 ] || why+="$when: ${f%%=*} kept an old date; " ;;
+		esac
+	done
+}
+git -C "$rd/tree" checkout -q one && rdpy redate p >/dev/null || why+="redate p failed; "
+rddates 'redate p' h.h=old m.c=new
+git -C "$rd/tree" checkout -q series && rdpy redate --others >/dev/null || why+="redate --others failed; "
+rddates 'redate --others' h.h=old m.c=old
+rdpy save >/dev/null && rm -rf "$rd/build/out" && out=$(rdpy restore) || why+="save or restore failed; "
+[[ $out == *"restored 2 build folders (k p); 0 files differ"* ]] || why+="restore said: $out; "
+rddates restore h.h=old m.c=old
+[ -z "$why" ] && rc=0 || rc=1
+result outcache_redates_for_the_folders_built_at_another_commit $rc "$why"
 
 exit $status
