@@ -39,7 +39,9 @@ build_at() {
 		TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-$folder" \
 		"${frags[@]}" >"$log" 2>&1
 }
-first_header=$(tgit rev-list --reverse base..series -- include/ | head -n 1)
+# (no pipe into head: rev-list killed by its SIGPIPE fails the assignment)
+first_header=$(tgit rev-list --reverse base..series -- include/)
+first_header=${first_header%%$'\n'*}
 folder=bisect
 [ -n "$first_header" ] || folder=kunit
 rm -f "$LOGS/bisect-dates.log"

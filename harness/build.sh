@@ -38,6 +38,19 @@ kmake() {
 		HOSTCC="$hostcc" "${tools[@]}" "$@"
 }
 
+# the tree as this build reads it, kept with the folder once the build
+# succeeded: what harness/outcache.py needs to reuse the folder in a later
+# run's clone, and what the bisect's dating of the tree (outcache.py redate)
+# needs to know what the folder was built from; written before the
+# configuration, which reads the tree's Kconfig files
+state=$out/.noncontig-state
+rm -f "$state" "$state.new"
+if [ -n "${LLVM:-}" ]; then
+	python3 "$TOP/harness/outcache.py" record "$out" clang ld.lld || rm -f "$state.new"
+else
+	python3 "$TOP/harness/outcache.py" record "$out" "${cross}gcc" "${cross}ld" || rm -f "$state.new"
+fi
+
 base=${KCONFIG_BASE:-allnoconfig}
 case $base in
 allnoconfig|olddefconfig) ;;
@@ -63,7 +76,10 @@ bad=$(grep -E '^(# )?CONFIG_' "$out/fragment.config" | while read -r line; do
 done)
 [ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
-[ -z "${CONFIG_ONLY:-}" ] || exit 0
+if [ -n "${CONFIG_ONLY:-}" ]; then
+	[ ! -f "$state.new" ] || mv "$state.new" "$state"
+	exit 0
+fi
 
 # TARGETS (default the boot image, and the modules if the config has
 # them), W (extra warnings) and C (sparse) come from the environment.
@@ -71,16 +87,6 @@ default=$image
 grep -qx 'CONFIG_MODULES=y' "$out/.config" && default+=" modules"
 targets=${TARGETS:-$default}
 stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W}${C:+, C=$C})"
-# the tree as this build reads it, kept with the folder once the build
-# succeeded: what harness/outcache.py needs to reuse the folder in a later
-# run's clone
-state=$out/.noncontig-state
-rm -f "$state" "$state.new"
-if [ -n "${LLVM:-}" ]; then
-	python3 "$TOP/harness/outcache.py" record "$out" clang ld.lld || rm -f "$state.new"
-else
-	python3 "$TOP/harness/outcache.py" record "$out" "${cross}gcc" "${cross}ld" || rm -f "$state.new"
-fi
 logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} ${C:+C=$C} $targets
 [ ! -f "$state.new" ] || mv "$state.new" "$state"
 stage build "$name: done (log: $LOGS/build-$name.log)"
