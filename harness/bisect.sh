@@ -46,6 +46,63 @@ folder=bisect
 [ -n "$first_header" ] || folder=kunit
 rm -f "$LOGS/bisect-dates.log"
 
+# Building is not enough: at the commit that first makes dma-iommu's
+# methods reachable, boot the suites that drive that path on arm64 (SMMUv3),
+# where a wrong cache maintenance faults: the edu round trip and the cache
+# suite, whose untrusted non-coherent edu is the case a sync through an
+# entry's missing DMA address gets wrong.  The test patches are picked onto
+# that commit (the suites later patches add are filtered out; they test
+# what the commit does not have yet).  The kernel is built in the arm64
+# KUnit kernel's folder right after that commit's own build there, so that
+# only the picked tests recompile (a folder of its own compiled a whole
+# kernel more on a cold cache), and the walk then goes on from it: the
+# folder ends at the tip, as the KUnit stage and the other folders' dating
+# want it.
+reach=
+for c in $(tgit rev-list --reverse base..series); do
+	if tgit grep -q '\.alloc_noncontiguous' "$c" -- drivers/iommu/dma-iommu.c; then
+		reach=$c
+		break
+	fi
+done
+reach_boot() {
+	local subject log picked t frags kernel result
+	subject=$(tgit log -1 --format=%s "$reach")
+	log=$LOGS/bisect-arm64-reach.log
+	rm -f "$log.pick"
+	tgit checkout -q --detach "$reach"
+	picked=ok
+	for t in $(tgit rev-list --reverse "$reach..series" -- lib/tests/dma_noncontig_kunit.c); do
+		tgit cherry-pick --allow-empty "$t" >>"$log.pick" 2>&1 || { picked=; tgit cherry-pick --abort 2>/dev/null; break; }
+	done
+	mapfile -t frags < <(kunit_frags arm64)
+	kernel=$BUILD/out/arm64-kunit/arch/arm64/boot/Image
+	if [ -z "$picked" ]; then
+		echo "bisect: FAIL arm64 boot: the test patches do not apply on '$subject' (log: $log.pick)"
+		status=1
+	elif ! python3 "$TOP/harness/outcache.py" redate arm64-kunit >>"$LOGS/bisect-dates.log" ||
+		! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-kunit "${frags[@]}" >"$log.build" 2>&1; then
+		echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-kunit.log)"
+		status=1
+	else
+		PLATFORM=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-kunit/reach-init.cpio.gz" >>"$log.build" 2>&1
+		result="QEMU failed"
+		if PLATFORM=arm64 QEMU_INITRD=$BUILD/out/arm64-kunit/reach-init.cpio.gz \
+			"$TOP/harness/qemu.sh" "$kernel" on "$log" 'kunit.filter_glob=dma_noncontig_[ce]*' &&
+			result=$("$TOP/harness/judge-log.py" "$TREE" "$log" arm64-reach); then
+			echo "bisect: ok   arm64 boot at '$subject': $result"
+		else
+			echo "bisect: FAIL arm64 boot at '$subject' (log: $log): $result"
+			status=1
+		fi
+	fi
+}
+if [ -z "$reach" ]; then
+	echo "bisect: FAIL arm64 boot: no commit makes dma-iommu's noncontiguous methods reachable"
+	exit 1
+fi
+booted=
+
 # Each commit's two builds run at once, in folders of their own from the
 # same checkout: a build after a one-patch step spends most of its time in
 # serial steps (the vmlinux links, kallsyms, modpost, the image), which
@@ -75,62 +132,17 @@ for c in "${commits[@]}"; do
 		if wait "${pids[i]}"; then
 			echo "bisect: ok   $arch: $subject"
 		else
-			cp "$LOGS/build-$arch-kunit.log" "$log.build" 2>/dev/null || true
+			cp "$LOGS/build-$arch-$folder.log" "$log.build" 2>/dev/null || true
 			echo "bisect: FAIL $arch: $subject (logs: $log*)"
 			status=1
 		fi
 	done
 	n=$((n + 1))
-done
-
-# Building is not enough: at the commit that first makes dma-iommu's
-# methods reachable, boot the suites that drive that path on arm64 (SMMUv3),
-# where a wrong cache maintenance faults: the edu round trip and the cache
-# suite, whose untrusted non-coherent edu is the case a sync through an
-# entry's missing DMA address gets wrong.  The test patches are picked onto
-# that commit (the suites later patches add are filtered out; they test
-# what the commit does not have yet).  The kernel is built in the arm64
-# KUnit kernel's folder, where only what differs from the tip recompiles
-# (a folder of its own compiled a whole kernel more on a cold cache); the
-# KUnit stage brings it back to the tip the same way.
-reach=
-for c in $(tgit rev-list --reverse base..series); do
-	if tgit show "$c:drivers/iommu/dma-iommu.c" | grep -q '\.alloc_noncontiguous'; then
-		reach=$c
-		break
+	if [ "$c" = "$reach" ] && [ "$folder" = kunit ]; then
+		reach_boot
+		booted=1
 	fi
 done
-if [ -z "$reach" ]; then
-	echo "bisect: FAIL arm64 boot: no commit makes dma-iommu's noncontiguous methods reachable"
-	exit 1
-fi
-subject=$(tgit log -1 --format=%s "$reach")
-log=$LOGS/bisect-arm64-reach.log
-rm -f "$log.pick"
-tgit checkout -q --detach "$reach"
-picked=ok
-for t in $(tgit rev-list --reverse "$reach..series" -- lib/tests/dma_noncontig_kunit.c); do
-	tgit cherry-pick --allow-empty "$t" >>"$log.pick" 2>&1 || { picked=; tgit cherry-pick --abort 2>/dev/null; break; }
-done
-mapfile -t frags < <(kunit_frags arm64)
-kernel=$BUILD/out/arm64-kunit/arch/arm64/boot/Image
-if [ -z "$picked" ]; then
-	echo "bisect: FAIL arm64 boot: the test patches do not apply on '$subject' (log: $log.pick)"
-	status=1
-elif ! python3 "$TOP/harness/outcache.py" redate arm64-kunit >>"$LOGS/bisect-dates.log" ||
-	! PLATFORM=arm64 "$TOP/harness/build.sh" arm64-kunit "${frags[@]}" >"$log.build" 2>&1; then
-	echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-kunit.log)"
-	status=1
-else
-	PLATFORM=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-kunit/reach-init.cpio.gz" >>"$log.build" 2>&1
-	result="QEMU failed"
-	if PLATFORM=arm64 QEMU_INITRD=$BUILD/out/arm64-kunit/reach-init.cpio.gz \
-		"$TOP/harness/qemu.sh" "$kernel" on "$log" 'kunit.filter_glob=dma_noncontig_[ce]*' &&
-		result=$("$TOP/harness/judge-log.py" "$TREE" "$log" arm64-reach); then
-		echo "bisect: ok   arm64 boot at '$subject': $result"
-	else
-		echo "bisect: FAIL arm64 boot at '$subject' (log: $log): $result"
-		status=1
-	fi
-fi
+# REACH_ONLY, or the reach commit built in the bisect's own folders
+[ -n "$booted" ] || reach_boot
 exit $status

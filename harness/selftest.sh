@@ -350,6 +350,9 @@ out=$(CONFIG_ONLY=1 "$TOP/harness/build.sh" selftest-allno "${lean[@]}" 2>&1) &&
 	why+="not refused for the suite: $(echo "$out" | tail -n 2); "
 [ -z "$why" ] && rc=0 || rc=1
 result allnoconfig_without_what_the_suite_needs_is_refused $rc "$why"
+# a folder whose last build failed on purpose, left behind, would make the
+# bisect's dating (outcache.py redate --others) date every file new for it
+rm -rf "$BUILD/out/selftest-allno"
 
 # 11. judge-log.py and judge-hardened.py on synthetic boots: a good one
 # passes, each fault fails with the judge's own line for it (one
