@@ -2,7 +2,7 @@
 # The two that matter: 'make run' (the main job) and 'make check' (every test).
 
 H := harness
-.PHONY: run check deps tree apply rebase export verify build kunit boot robot checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench clean help
+.PHONY: run check deps tree apply rebase export verify build kunit boot robot checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench bench-profile clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -71,6 +71,10 @@ $(ON_SERIES): apply
 ## bench      side-by-side benchmark against the unmodified Debian tree (ROUNDS=3)
 bench:
 	@$(H)/bench.sh $(ROUNDS)
+
+## bench-profile  where a 4 KiB buffer's time goes, ours against the mapped floor
+bench-profile:
+	@$(H)/bench-profile.sh
 
 ## clean      remove build/ (the machine-level cache stays)
 clean:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Where a 4 KiB buffer's time goes behind the IOMMU, ours against the
+# mapped floor (issue 18): the benchmark's QEMU setup (-icount, one vCPU,
+# intel-iommu, edu), a kernel of config/bench.config from allnoconfig with
+# the function_graph tracer (config/bench-profile.config), and
+# bench-profile-init.sh as /init.  Prints each traced function's self time
+# (bench-profile.py).  Not part of 'make check'; 'make bench-profile'.
+. "$(dirname "$0")/lib.sh"
+"$TOP/harness/deps.sh"
+"$TOP/harness/tree.sh"
+"$TOP/harness/apply.sh"
+"$TOP/harness/build.sh" bench-profile "$TOP/config/bench.config" "$TOP/config/bench-profile.config"
+out=$BUILD/out/bench-profile
+mkdir -p "$out/inc/linux"
+cp "$TREE/include/linux/map_benchmark.h" "$out/inc/linux/"
+gcc -static -O2 -I"$out/inc" -o "$out/dma_map_benchmark" \
+	"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" 2>"$LOGS/bench-profile-tool.log" ||
+	die "building dma_map_benchmark failed; log: $LOGS/bench-profile-tool.log"
+"$TOP/harness/initramfs.sh" "$out/profile-init.cpio.gz" "$TOP/harness/bench-profile-init.sh" \
+	"$out/dma_map_benchmark"
+log=$LOGS/bench-profile.log
+QEMU_INITRD=$out/profile-init.cpio.gz QEMU_TIMEOUT=600 QEMU_SMP=1 QEMU_ICOUNT=2 \
+	"$TOP/harness/qemu.sh" "$out/arch/x86/boot/bzImage" on "$log"
+grep -q "PROF-END mapped" "$log" || die "the profile boot did not finish; log: $log"
+python3 "$TOP/harness/bench-profile.py" "$log"
