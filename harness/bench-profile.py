@@ -28,9 +28,6 @@ for mode in re.findall(r"PROF-BEGIN (\w+)", text):
         if not m:
             continue
         dur, body = m.group(1), m.group(3).strip()
-        # an interrupt that came in between (nofuncgraph-irqs leaves a few)
-        if any(w in body for w in ("irq", "interrupt", "timer", "tick")):
-            continue
         if body.endswith("{"):
             stack.append([body[:-1].strip().rstrip("()").strip(), 0.0])
         elif body.startswith("}"):

@@ -11,11 +11,7 @@
 "$TOP/harness/apply.sh"
 "$TOP/harness/build.sh" bench-profile "$TOP/config/bench.config" "$TOP/config/bench-profile.config"
 out=$BUILD/out/bench-profile
-mkdir -p "$out/inc/linux"
-cp "$TREE/include/linux/map_benchmark.h" "$out/inc/linux/"
-gcc -static -O2 -I"$out/inc" -o "$out/dma_map_benchmark" \
-	"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" 2>"$LOGS/bench-profile-tool.log" ||
-	die "building dma_map_benchmark failed; log: $LOGS/bench-profile-tool.log"
+bench_tool "$out"
 "$TOP/harness/initramfs.sh" "$out/profile-init.cpio.gz" "$TOP/harness/bench-profile-init.sh" \
 	"$out/dma_map_benchmark"
 log=$LOGS/bench-profile.log

@@ -36,12 +36,8 @@ NONCONTIG_TREE=$up "$TOP/harness/build.sh" bench-upstream "$TOP/config/bench.con
 "$TOP/harness/build.sh" bench-ours "$TOP/config/bench.config"
 
 out=$BUILD/bench
-mkdir -p "$out/inc/linux"
 # The tool is the same on both trees: the patch brings it.
-cp "$TREE/include/linux/map_benchmark.h" "$out/inc/linux/"
-gcc -static -O2 -I"$out/inc" -o "$out/dma_map_benchmark" \
-	"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" 2>"$LOGS/bench-tool.log" ||
-	die "building dma_map_benchmark failed; log: $LOGS/bench-tool.log"
+bench_tool "$out"
 "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" "$TOP/harness/bench-init.sh" \
 	"$out/dma_map_benchmark"
 

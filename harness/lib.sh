@@ -366,3 +366,14 @@ cache_is_valid() {
 		git -C "$store" cat-file -e 'pristine^{tree}' 2>/dev/null &&
 		git -C "$store" ls-tree -r --name-only pristine kernel/dma/mapping.c >/dev/null 2>&1
 }
+
+# bench_tool DIR: the series' dma_map_benchmark tool, static, in DIR (the
+# benchmark's and the profile's initramfs), from build/linux's copy of it
+# and of its header
+bench_tool() {
+	mkdir -p "$1/inc/linux"
+	cp "$TREE/include/linux/map_benchmark.h" "$1/inc/linux/"
+	gcc -static -O2 -I"$1/inc" -o "$1/dma_map_benchmark" \
+		"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" 2>"$LOGS/bench-tool.log" ||
+		die "building dma_map_benchmark failed; log: $LOGS/bench-tool.log"
+}
