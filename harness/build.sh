@@ -28,9 +28,11 @@ arch=$P_arch cross=$P_cross image=${P_image##*/}
 	die "no ${cross}gcc; run 'make deps' (gcc-${cross%-})"
 cc="${cross}gcc" hostcc=gcc llvm=()
 tools=(NM="$(kbuild_nm "$cross")")
+# the compiler and linker whose versions the folder's record keeps
+recorded=("${cross}gcc" "${cross}ld")
 # LLVM=1: clang and LLVM's tools, for the architecture from ARCH alone
 if [ -n "${LLVM:-}" ]; then
-	cc=clang hostcc=clang cross= llvm=(LLVM=1) tools=()
+	cc=clang hostcc=clang cross= llvm=(LLVM=1) tools=() recorded=(clang ld.lld)
 fi
 command -v ccache >/dev/null && cc="ccache $cc" hostcc="ccache $hostcc"
 kmake() {
@@ -43,13 +45,7 @@ kmake() {
 # run's clone, and what the bisect's dating of the tree (outcache.py redate)
 # needs to know what the folder was built from; written before the
 # configuration, which reads the tree's Kconfig files
-state=$out/.noncontig-state
-rm -f "$state" "$state.new"
-if [ -n "${LLVM:-}" ]; then
-	python3 "$TOP/harness/outcache.py" record "$out" clang ld.lld || rm -f "$state.new"
-else
-	python3 "$TOP/harness/outcache.py" record "$out" "${cross}gcc" "${cross}ld" || rm -f "$state.new"
-fi
+outcache_record "$out" "${recorded[@]}"
 
 base=${KCONFIG_BASE:-allnoconfig}
 case $base in
@@ -77,7 +73,7 @@ done)
 [ -z "$bad" ] || { rm -f "$out/.fragment.used"; die "config $name: these options did not stick (missing dependency?): $bad"; }
 stage configure "$name: $(wc -l < "$out/fragment.config") fragment lines, $(grep -c '=y' "$out/.config") options on"
 if [ -n "${CONFIG_ONLY:-}" ]; then
-	[ ! -f "$state.new" ] || mv "$state.new" "$state"
+	outcache_keep "$out"
 	exit 0
 fi
 
@@ -88,5 +84,5 @@ grep -qx 'CONFIG_MODULES=y' "$out/.config" && default+=" modules"
 targets=${TARGETS:-$default}
 stage build "$name: building $targets ($(nproc) jobs${W:+, W=$W}${C:+, C=$C})"
 logged "$LOGS/build-$name.log" kmake -j"$(nproc)" ${W:+W=$W} ${C:+C=$C} $targets
-[ ! -f "$state.new" ] || mv "$state.new" "$state"
+outcache_keep "$out"
 stage build "$name: done (log: $LOGS/build-$name.log)"

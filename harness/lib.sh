@@ -377,3 +377,15 @@ bench_tool() {
 		"$TREE/tools/testing/selftests/dma/dma_map_benchmark.c" 2>"$LOGS/bench-tool.log" ||
 		die "building dma_map_benchmark failed; log: $LOGS/bench-tool.log"
 }
+
+# outcache_record OUT TOOL... before a build in OUT, outcache_keep OUT once
+# it succeeded: the record of the tree as the build read it and of the
+# tools' versions (harness/outcache.py), which a folder without (a failed
+# build) never has
+outcache_record() {
+	rm -f "$1/.noncontig-state" "$1/.noncontig-state.new"
+	python3 "$TOP/harness/outcache.py" record "$@" || rm -f "$1/.noncontig-state.new"
+}
+outcache_keep() {
+	[ ! -f "$1/.noncontig-state.new" ] || mv "$1/.noncontig-state.new" "$1/.noncontig-state"
+}

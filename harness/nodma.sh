@@ -10,8 +10,7 @@ command -v ccache >/dev/null && cc="ccache gcc"
 mkdir -p "$out"
 # recorded like build.sh's folders (outcache.py), so that the bisect's
 # dating of the tree knows what this one was built from
-rm -f "$out/.noncontig-state" "$out/.noncontig-state.new"
-python3 "$TOP/harness/outcache.py" record "$out" gcc ld || true
+outcache_record "$out" gcc ld
 make -C "$TREE" O="$out" ARCH=um CC="$cc" defconfig >"$log" 2>&1 &&
 	grep -qx "CONFIG_NO_DMA=y" "$out/.config" || {
 	echo "nodma: FAIL UML defconfig is not a !CONFIG_HAS_DMA config (log: $log)"
@@ -28,5 +27,5 @@ if grep -q "include/linux/dma-mapping.h.*warning" "$log"; then
 	echo "nodma: FAIL warnings from the !CONFIG_HAS_DMA stubs (log: $log)"
 	exit 1
 fi
-[ ! -f "$out/.noncontig-state.new" ] || mv "$out/.noncontig-state.new" "$out/.noncontig-state"
+outcache_keep "$out"
 echo "nodma: ok   the !CONFIG_HAS_DMA stubs compile (UML, drivers/base/platform.c)"
