@@ -21,12 +21,13 @@ for mode in re.findall(r"PROF-BEGIN (\w+)", text):
     sec = text.split(f"PROF-BEGIN {mode}")[1].split(f"PROF-END {mode}")[0]
     selfs = collections.defaultdict(list)
     tops = collections.defaultdict(list)
-    stack = []  # [name, children_sum, nchildren]
-    skip = 0
-    for l in sec.splitlines():
-        m = line_re.match(l)
-        if not m:
-            continue
+    stack = []  # [name, children's durations plus their outside overhead]
+    lines = [m for m in map(line_re.match, sec.splitlines()) if m]
+    # the ring buffer keeps the newest entries: start at the first call
+    # opened at the outermost depth, not inside one whose start was lost
+    outer = min(len(m.group(2)) for m in lines)
+    start = next(i for i, m in enumerate(lines) if len(m.group(2)) == outer and m.group(3).rstrip().endswith("{"))
+    for m in lines[start:]:
         dur, body = m.group(1), m.group(3).strip()
         if body.endswith("{"):
             stack.append([body[:-1].strip().rstrip("()").strip(), 0.0])
