@@ -6,6 +6,9 @@
 
 summary=()
 total_pass=0 total_fail=0 total_skip=0
+# every failed check's own line, repeated just above the final count: CI
+# shows only the tail of the output, which must say what failed
+failed=()
 
 # Packages, tree, base step and series: nothing else can run without them.
 # A failure here (a base step that no longer finds what it removes, a patch
@@ -58,7 +61,11 @@ count() {
 	fail=$(echo "$last_out" | grep -c ': FAIL' || true)
 	skip=$(echo "$last_out" | grep -c ': skip ' || true)
 	# a script that failed without saying which check failed still counts
-	[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1
+	[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1 &&
+		failed+=("$label: exited $rc without naming a failed check")
+	while IFS= read -r line; do
+		failed+=("$label: $line")
+	done < <(echo "$last_out" | grep ': FAIL' || true)
 	summary+=("$(printf '%-12s %3d passed, %d failed%s  (%d s%s)' "$label" "$pass" "$fail" \
 		"$([ "$skip" = 0 ] || echo ", $skip skipped")" "$secs" "$note")")
 	total_pass=$((total_pass + pass))
@@ -258,6 +265,8 @@ for p in $(platforms); do
 		# the run's log checks (expected warnings, no other warning or
 		# DMA-API error, clean shutdown) count as one more check
 		[ "$verdict" = ok ] && pass=$((pass + 1)) || fail=$((fail + 1))
+		[ "$fail" = 0 ] || failed+=("$(printf 'kunit %s: %d failed (tests and log checks; log checks: %s; log: %s)' \
+			"$run" "$fail" "$verdict" "$LOGS/kunit-$run.log")")
 		total_pass=$((total_pass + pass))
 		total_fail=$((total_fail + fail))
 		total_skip=$((total_skip + skip))
@@ -274,6 +283,7 @@ outcache=$(flock "$CACHE/out.lock" python3 "$TOP/harness/outcache.py" save 2>&1)
 	outcache="outcache: save failed: $(echo "$outcache" | tail -n 1)"
 summary+=("$(printf 'build folders %s (%d s)' "${outcache#outcache: }" $(($(date +%s) - t0)))")
 summary+=("$(printf 'total        %d min %d s' $((SECONDS / 60)) $((SECONDS % 60)))")
+[ ${#failed[@]} = 0 ] || summary+=("failed checks:" "${failed[@]/#/  }")
 echo
 echo "== summary =="
 printf '%s\n' "${summary[@]}"

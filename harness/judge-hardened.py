@@ -69,6 +69,23 @@ def parse_kunit(section):
     return counts
 
 
+def first_failure(section):
+    """The first failed expectation of a phase as one line: the test, where,
+    and what KUnit printed of the values (the lines after the failure)."""
+    lines = [re.sub(r"^\[[ 0-9.]*\]", "", l).strip() for l in section.splitlines()]
+    for i, l in enumerate(lines):
+        m = re.search(r"# (\w+): (?:EXPECTATION|ASSERTION) FAILED at (\S+)", l)
+        if not m:
+            continue
+        detail = []
+        for d in lines[i + 1:i + 5]:
+            if not d or d.startswith(("#", "ok ", "not ok ")):
+                break
+            detail.append(d)
+        return f"{m.group(1)} at {m.group(2)}: {' '.join(detail)}"
+    return None
+
+
 def main():
     tree, log = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
     text = log.read_text(errors="replace").replace("\r", "")
@@ -118,7 +135,8 @@ def main():
                    f"{c['passed']}/2 tests passed, {p_calls} calls, {p_failed} failed, "
                    f"{injected} faults injected"
                    + (f", but no call failed on: {', '.join(unhit)}" if unhit else "")
-                   + (f", {ranges} IOVA ranges not given back" if ranges is not None else ""))
+                   + (f", {ranges} IOVA ranges not given back" if ranges is not None else "")
+                   + (f"; first failure: {first_failure(section)}" if first_failure(section) else ""))
 
     # The checks for the absence of something (kmemleak switching itself
     # off, a sanitizer report) say nothing about a log cut short: they pass
