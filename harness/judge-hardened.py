@@ -126,6 +126,7 @@ def main():
             widest = int(limit) if widest is None else max(widest, int(limit))
         iova = IOVA.search(section)
         ranges = int(iova.group(1)) if iova else None
+        failure = first_failure(section)
         unhit = [path for path in PHASES[phase]
                  if not any(f[0] == path and int(f[2]) + int(f[3]) for f in figs)]
         good = (c["passed"] == 2 and not (c["failed"] + c["errors"] + c["skipped"])
@@ -136,7 +137,7 @@ def main():
                    f"{injected} faults injected"
                    + (f", but no call failed on: {', '.join(unhit)}" if unhit else "")
                    + (f", {ranges} IOVA ranges not given back" if ranges is not None else "")
-                   + (f"; first failure: {first_failure(section)}" if first_failure(section) else ""))
+                   + (f"; first failure: {failure}" if failure else ""))
 
     # The checks for the absence of something (kmemleak switching itself
     # off, a sanitizer report) say nothing about a log cut short: they pass
