@@ -88,7 +88,7 @@ export_to() {
 	n=$(tgit rev-list --count base..series)
 	[ "$n" -gt 0 ] || return 0
 	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
-	v1_series && rd=(--range-diff=$V1_REF-base..$V1_REF)
+	prev_series && rd=(--range-diff=$PREV_REF-base..$PREV_REF)
 	# the cover letter is from the series' author, not the harness
 	GIT_COMMITTER_NAME=$(tgit log -1 --format=%an series) \
 	GIT_COMMITTER_EMAIL=$(tgit log -1 --format=%ae series) \
@@ -109,25 +109,26 @@ export_to() {
 }
 
 # The series is at version SERIES_VERSION; the cover letter carries the
-# range-diff against v1, the series as the project's commit SERIES_V1 holds
-# it.  v1_series rebuilds v1's commits on base from that commit's series/
-# (no worktree: each patch is applied to a scratch index), once per tree,
-# under V1_REF, and the base it was built on under V1_REF-base (so that a
-# later package update, which moves 'base', leaves v1's range intact).
-# Without the project's history (a tarball) there is no range-diff.
-SERIES_VERSION=2
-SERIES_V1=390650a16473d99823446b8565263cc4a916e8d2
-V1_REF=refs/noncontig/v1
+# range-diff against the previous version, the series as the project's
+# commit SERIES_PREV holds it.  prev_series rebuilds that version's commits
+# on base from that commit's series/ (no worktree: each patch is applied to
+# a scratch index), once per tree, under PREV_REF, and the base it was
+# built on under PREV_REF-base (so that a later package update, which moves
+# 'base', leaves the previous range intact).  Without the project's history
+# (a tarball) there is no range-diff.
+SERIES_VERSION=3
+SERIES_PREV=eb50c9b869565a8d491886bbf1191bc2fa6d5223
+PREV_REF=refs/noncontig/v$((SERIES_VERSION - 1))
 
-v1_series() {
+prev_series() {
 	local tmp parent tree f author email date subject applied=1
-	tgit rev-parse -q --verify "$V1_REF" >/dev/null &&
-		tgit rev-parse -q --verify "$V1_REF-base" >/dev/null && return 0
-	git -C "$TOP" cat-file -e "$SERIES_V1^{commit}" 2>/dev/null || return 1
+	tgit rev-parse -q --verify "$PREV_REF" >/dev/null &&
+		tgit rev-parse -q --verify "$PREV_REF-base" >/dev/null && return 0
+	git -C "$TOP" cat-file -e "$SERIES_PREV^{commit}" 2>/dev/null || return 1
 	tmp=$(mktemp -d)
 	parent=$(tgit rev-parse base)
-	for f in $(git -C "$TOP" show "$SERIES_V1:series/series" | sed -n 's/^\(0[0-9]*-[^ ]*\.patch\).*/\1/p'); do
-		git -C "$TOP" show "$SERIES_V1:series/$f" >"$tmp/patch"
+	for f in $(git -C "$TOP" show "$SERIES_PREV:series/series" | sed -n 's/^\(0[0-9]*-[^ ]*\.patch\).*/\1/p'); do
+		git -C "$TOP" show "$SERIES_PREV:series/$f" >"$tmp/patch"
 		GIT_INDEX_FILE=$tmp/index tgit read-tree "$parent"
 		GIT_INDEX_FILE=$tmp/index tgit apply --cached "$tmp/patch" 2>/dev/null || { applied=0; break; }
 		tree=$(GIT_INDEX_FILE=$tmp/index tgit write-tree)
@@ -142,8 +143,8 @@ v1_series() {
 	done
 	rm -rf "$tmp"
 	[ $applied = 1 ] || return 1
-	tgit update-ref "$V1_REF" "$parent"
-	tgit update-ref "$V1_REF-base" base
+	tgit update-ref "$PREV_REF" "$parent"
+	tgit update-ref "$PREV_REF-base" base
 }
 
 # The package version build/linux was unpacked from (its pristine commit
