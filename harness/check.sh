@@ -1,8 +1,23 @@
 #!/usr/bin/env bash
-# The test command: every check the project has, then one summary.
+# The test command, then one summary.
+#   check.sh quick   self-tests, series/tree agreement, checkpatch,
+#                    kernel-doc, the callers' compile and W=1, and the x86_64
+#                    KUnit kernel booted with the IOMMU on and off and under
+#                    the callers (make check)
+#   check.sh all     every check the project has (make check-all, .ci/run)
 # Keeps going after a failure so the summary is complete; exits non-zero if
 # anything failed.  Final line: 'N passed, N failed[, N skipped]'.
 . "$(dirname "$0")/lib.sh"
+
+tier=${1:-all}
+case $tier in
+quick|all) ;;
+*) die "usage: check.sh quick|all" ;;
+esac
+# full: the checks of the full tier alone run
+full() {
+	[ "$tier" = all ]
+}
 
 summary=()
 total_pass=0 total_fail=0 total_skip=0
@@ -117,7 +132,7 @@ tally bench-patch bench_patch
 tally checkpatch "$TOP/harness/checkpatch.sh"
 tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
-tally nodma "$TOP/harness/nodma.sh"
+full && tally nodma "$TOP/harness/nodma.sh"
 wait $selftest_pid || true
 read -r rc secs <"$LOGS/selftest.rc"
 last_out=$(cat "$LOGS/selftest.out")
@@ -126,7 +141,7 @@ count selftest "$rc" "$secs" ", beside the checks above"
 # which the bisect's last build is; the other way round, a cold run built
 # that kernel at the tip first and the bisect then rebuilt half of it for
 # the base (263 s here).
-tally bisect "$TOP/harness/bisect.sh"
+full && tally bisect "$TOP/harness/bisect.sh"
 
 # From here the tree stays at the tip and two lanes share the machine: the
 # foreground compiles (the kernels the boots need, then distro and robot)
@@ -154,8 +169,14 @@ await() {
 }
 # the order kernels are built and booted in: x86_64 first, for the callers,
 # then the hardened kernel, the longest boot, while the others build
-mapfile -t kunit_platforms < <(echo x86_64; platforms | grep -vx x86_64)
-jobs=(callers-run:x86_64-kunit kunit-x86_64:x86_64-kunit hardened:x86_64-hardened)
+# (the quick tier: x86_64 alone, no hardened kernel)
+if full; then
+	mapfile -t kunit_platforms < <(echo x86_64; platforms | grep -vx x86_64)
+	jobs=(callers-run:x86_64-kunit kunit-x86_64:x86_64-kunit hardened:x86_64-hardened)
+else
+	kunit_platforms=(x86_64)
+	jobs=(callers-run:x86_64-kunit kunit-x86_64:x86_64-kunit)
+fi
 for p in "${kunit_platforms[@]:1}"; do
 	jobs+=("kunit-$p:$p-kunit")
 done
@@ -218,7 +239,7 @@ for p in "${kunit_platforms[@]}"; do
 		echo "  kunit-$p: FAIL build (log: $LOGS/build-$p-kunit.log)"
 	fi
 	times+=("$p $(($(date +%s) - t0)) s")
-	[ "$p" = x86_64 ] || continue
+	[ "$p" = x86_64 ] && full || continue
 	t0=$(date +%s)
 	stage check "hardened kernel"
 	last_out=$(BUILD_ONLY=1 "$TOP/harness/hardened.sh" 2>&1) && rc=0 || rc=$?
@@ -226,8 +247,8 @@ for p in "${kunit_platforms[@]}"; do
 	count hardened-build $rc $(($(date +%s) - t0)) ""
 done
 summary+=("$(printf 'kunit        builds: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
-tally distro "$TOP/harness/distro.sh"
-tally robot "$TOP/harness/robot.sh"
+full && tally distro "$TOP/harness/distro.sh"
+full && tally robot "$TOP/harness/robot.sh"
 
 t0=$(date +%s)
 stage check "the boots the lane has not started"
@@ -250,7 +271,7 @@ for p in "${kunit_platforms[@]}"; do
 	fi
 done
 summary+=("$(printf 'kunit        boots: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
-for p in $(platforms); do
+for p in $(if full; then platforms; else echo x86_64; fi); do
 	load_platform "$p"
 	for mode in $P_modes; do
 		run=$P_label-$mode
@@ -273,9 +294,11 @@ for p in $(platforms); do
 	done
 done
 
-count_lane hardened
-# the fault and sanitizer figures, each already checked by the judge
-summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /' || true)")
+if full; then
+	count_lane hardened
+	# the fault and sanitizer figures, each already checked by the judge
+	summary+=("$(echo "$last_out" | grep -E '^(hardened figures|kmemleak|sanitizers|dma-api-debug):' | sed 's/^/             /' || true)")
+fi
 
 # for the next run's clone; a folder whose last build failed is not kept
 t0=$(date +%s)
