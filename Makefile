@@ -3,7 +3,7 @@
 # tier of tests; 'make check-all' runs every test, as CI does).
 
 H := harness
-.PHONY: run check check-all deps tree apply rebase export verify build kunit boot robot checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench bench-profile clean help
+.PHONY: run check check-all deps tree apply rebase export verify build kunit boot robot checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench bench-profile irqsoff clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -78,6 +78,11 @@ $(ON_SERIES): apply
 ## bench      side-by-side benchmark against the unmodified Debian tree (ROUNDS=3)
 bench:
 	@$(H)/bench.sh $(ROUNDS)
+
+## irqsoff    longest interrupts-off section while 64 MiB buffers are freed: ours
+##            (lazy and strict IOTLB modes) against the previous version (lazy)
+irqsoff:
+	@$(H)/irqsoff.sh
 
 ## bench-profile  where a 4 KiB buffer's time goes, ours against the mapped floor
 bench-profile:

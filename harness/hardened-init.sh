@@ -35,9 +35,18 @@ echo clear > $D/kmemleak
 echo 1000 > $D/dma-api/num_errors
 
 # Faults hit only tasks marked make-it-fail: the test's own thread, around
-# each call of the API.  Order-0, sleeping and highmem allocations count.
+# each call of the API.  A point is POINT[/NARROWING]:PROBABILITY.  Plain,
+# every allocation counts: order 0, sleeping, highmem.  Narrowed, a point
+# reaches one step of the IOMMU path only: failslab/iova fails the IOVA
+# allocator's own cache (its rbtree nodes; buffers over the per-CPU IOVA
+# caches' largest size take one each), fail_page_alloc/atomic fails only
+# allocations that cannot sleep, which on that path are the IOMMU's page
+# tables (the buffer's pages may sleep and are highmem-capable, both
+# ignored).
+IOVA_CACHE=/sys/kernel/slab/iommu_iova/failslab
 arm() {
-	dir=$D/$1
+	point=${1%%/*}
+	dir=$D/$point
 	echo Y > $dir/task-filter
 	echo 0 > $dir/verbose
 	echo 1 > $dir/interval
@@ -48,24 +57,34 @@ arm() {
 		echo N > $dir/ignore-gfp-wait
 		echo N > $dir/ignore-gfp-highmem
 		echo 0 > $dir/min-order ;;
+	fail_page_alloc/atomic)
+		echo Y > $dir/ignore-gfp-wait
+		echo Y > $dir/ignore-gfp-highmem
+		echo 0 > $dir/min-order ;;
 	failslab)
+		echo N > $dir/cache-filter
 		echo N > $dir/ignore-gfp-wait ;;
+	failslab/iova)
+		if ! echo 1 > $IOVA_CACHE; then
+			say "cannot narrow failslab to the IOVA cache"
+		fi
+		echo Y > $dir/cache-filter
+		echo N > $dir/ignore-gfp-wait ;;
+	*)
+		say "unknown fault point $1" ;;
 	esac
 }
 disarm() {
-	echo 0 > $D/$1/probability
-	echo $((TIMES - $(cat $D/$1/times)))
+	point=${1%%/*}
+	echo 0 > $D/$point/probability
+	[ "$1" != failslab/iova ] || { echo N > $D/$point/cache-filter; echo 0 > $IOVA_CACHE; }
+	echo $((TIMES - $(cat $D/$point/times)))
 }
 
-# phase NAME "POINT:PROBABILITY..." [FUNCTION...]: arm the points (and
-# fail_function on the functions), load the fault module once, disarm, and
-# report how many faults the points injected together.
+# phase NAME "POINT:PROBABILITY...": arm the points, load the fault module
+# once, disarm, and report how many faults the points injected together.
 phase() {
 	name=$1 points=$2
-	shift 2
-	for func in "$@"; do
-		echo "$func" > $D/fail_function/inject
-	done
 	for p in $points; do
 		arm "${p%%:*}" "${p##*:}"
 	done
@@ -78,7 +97,6 @@ phase() {
 		injected=$((injected + $(disarm "${p%%:*}")))
 	done
 	say "phase $name injected $injected"
-	echo > $D/fail_function/inject
 }
 
 # The fault module counts edu's IOVA ranges exactly, failures included,
@@ -90,20 +108,19 @@ for dev in /sys/bus/pci/devices/*; do
 	say "edu's IOMMU domain: $(cat $dev/iommu_group/type)"
 done
 
-IOVA=iommu_dma_noncontig_alloc_iova MAP=iommu_dma_noncontig_map
 # The rates are high enough that the direct path, which fails only where
 # the page and slab allocators do, sees more failed calls than the fault
 # module's page limit: one page lost per failed call must show.
 phase page_alloc fail_page_alloc:20
 phase slab failslab:20
-phase iova fail_function:30 $IOVA
-phase map fail_function:30 $MAP
+phase iova failslab/iova:30
+phase map fail_page_alloc/atomic:30
 # Everything at once, at lower rates.  At 6 % for the page and slab points
 # the direct path failed 39 to 74 calls of 500 (12 runs), too close to the
 # limit (32 to 37) for a check that must not fail by chance.  At 12 % it
 # failed 106 to 126 (8 runs) and the IOMMU path still made 170 or more of
 # its 500 calls.
-phase all "fail_page_alloc:12 failslab:12 fail_function:10" $IOVA $MAP
+phase all "fail_page_alloc:12 failslab:12"
 
 leaks "after the fault phases"
 say "dma-api errors at the end: $(cat $D/dma-api/error_count)"

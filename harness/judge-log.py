@@ -65,9 +65,11 @@ SUITE_END = re.compile(r"^\[[ 0-9.]*\] (?:not )?ok \d+ (\w+)", re.M)
 EDU_PATH = re.compile(r"# \w+: (IOMMU|ops|direct) path: \d+ byte buffer .* round-tripped")
 # kunit-init.c's report: DMA-API debug's error count after the suites
 DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
-# kunit-init.c's report of the mmap module, and the module's own path line
+# kunit-init.c's report of the mmap module, and what the dma:dma_alloc_sgt
+# event saw while /init loaded it (the module's buffer)
 MMAP_INIT = re.compile(r"noncontig-kunit: mmap: (.*)")
-MMAP_PATH = re.compile(r"dma-noncontig-mmap: (IOMMU|ops|direct) path: ")
+ALLOC_TRACED = re.compile(r"noncontig-kunit: alloc traced: (.*)")
+ALLOC_EVENT = re.compile(r"^(\S+) dir=\S+ dma_addr=([0-9a-f]+) size=\d+ phys_addrs=\{([^}]*)\} ")
 PINS = Path(os.environ.get("NONCONTIG_PINS")
             or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
@@ -89,6 +91,23 @@ def warning_sites(text):
                       for a, fns, msgs in ALLOWED_SITES)
         out.append((f, fn, allowed))
     return out
+
+
+def traced_path(event):
+    """The path a dma_alloc_sgt event's buffer took, by what built it: an
+    IOMMU gathers pages into several CPU entries (IOMMU); the fallback is
+    one chunk, which the device sees at its physical address (direct)
+    unless DMA ops translate it (ops).  One entry with a translated address
+    is 'ops' even behind an IOMMU: such a buffer crosses no entries."""
+    m = ALLOC_EVENT.match(event)
+    if not m:
+        return f"unreadable event '{event}'"
+    phys = [p for p in m.group(3).split(",") if p]
+    if len(phys) > 1:
+        return "IOMMU"
+    if len(phys) == 1 and int(phys[0], 16) == int(m.group(2), 16):
+        return "direct"
+    return "ops" if phys else "no-entries"
 
 
 def pins_for(label):
@@ -167,13 +186,14 @@ def main():
                                 f"pinned {pin[4]}")
         if pin[5] is not None:
             m = MMAP_INIT.search(text)
-            got_path = MMAP_PATH.findall(text)
+            traced = ALLOC_TRACED.findall(text)
+            got_path = [traced_path(t) for t in traced]
             if not m or not m.group(1).startswith("ok"):
                 problems.append("mmap module from user space: "
                                 + (m.group(1) if m else "no report from /init"))
             elif got_path != [pin[5]]:
-                problems.append(f"mmap module on {' and '.join(got_path) or 'no'} path; "
-                                f"pinned {pin[5]}")
+                problems.append("mmap module's buffer traced on "
+                                f"{' and '.join(got_path) or 'no'} path; pinned {pin[5]}")
         if paths != {pin[3]}:
             problems.append(f"edu's round trip took {' and '.join(sorted(paths)) or 'no'} path; "
                             f"pinned {pin[3]}")

@@ -2,9 +2,13 @@
 /*
  * /init of the KUnit boots (harness/boot.sh).  The built-in suites have
  * run by the time the kernel starts it.  When the initramfs holds the mmap
- * test module (lib/tests/dma_noncontig_mmap_test.c), load it and map its
- * misc device from user space at several page offsets, as a program maps a
- * driver's buffer, checking every byte.  DMA-API debug prints only its first
+ * test module (lib/tests/dma_noncontig_mmap_test.c), load it with the
+ * dma:dma_alloc_sgt event on and map its misc device from user space at
+ * several page offsets, as a program maps a driver's buffer, checking every
+ * byte; then print what the event saw (the judge tells the path from it:
+ * an IOMMU gathers pages into several CPU entries, the fallback is one
+ * chunk, at its physical address unless DMA ops translate it).  DMA-API
+ * debug prints only its first
  * error, so then read how many it counted in all, print it for the judge and
  * power off.  Built with the kernel tree's nolibc, for any architecture
  * it has, without a C library:
@@ -72,6 +76,59 @@ static long read_number(const char **p)
 	return n;
 }
 
+#define TRACING		"/sys/kernel/debug/tracing/"
+#define ALLOC_EVENT	TRACING "events/dma/dma_alloc_sgt/enable"
+#define ALLOC_MARK	" dma_alloc_sgt: "
+
+static int write_file(const char *path, const char *s)
+{
+	ssize_t n = -1;
+	int fd;
+
+	fd = open(path, O_WRONLY, 0);
+	if (fd >= 0) {
+		n = write(fd, s, strlen(s));
+		close(fd);
+	}
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* Say what follows the event's name on each dma_alloc_sgt line. */
+static void say_traced_allocs(void)
+{
+	static char buf[65536];
+	size_t len = 0, mark = strlen(ALLOC_MARK);
+	char *line, *end, *p;
+	int fd, found = 0;
+	ssize_t n;
+
+	write_file(ALLOC_EVENT, "0");
+	fd = open(TRACING "trace", O_RDONLY, 0);
+	if (fd < 0) {
+		say("alloc traced: FAIL no trace file", "");
+		return;
+	}
+	while (len < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	for (line = buf; line < buf + len; line = end + 1) {
+		for (end = line; *end && *end != '\n'; end++)
+			;
+		*end = '\0';
+		for (p = line; p + mark <= end; p++) {
+			if (!memcmp(p, ALLOC_MARK, mark)) {
+				say("alloc traced: ", p + mark);
+				found++;
+				break;
+			}
+		}
+	}
+	if (!found)
+		say("alloc traced: none", "");
+}
+
 /* Map @pages pages from page @first and check page n holds n + 1. */
 static int mmap_check(int fd, int first, int pages)
 {
@@ -103,6 +160,8 @@ static void mmap_module(void)
 		say("mmap: no module", "");
 		return;
 	}
+	if (write_file(ALLOC_EVENT, "1"))
+		say("alloc traced: FAIL cannot enable dma:dma_alloc_sgt", "");
 	n = my_syscall3(__NR_finit_module, fd, "", 0);
 	close(fd);
 	if (n) {
@@ -153,6 +212,7 @@ int main(int argc, char **argv, char **envp)
 	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
 		say("cannot mount debugfs", "");
 	mmap_module();
+	say_traced_allocs();
 	fd = open("/sys/kernel/debug/dma-api/error_count", O_RDONLY, 0);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);

@@ -77,8 +77,11 @@ def boot(**kw):
                    "kernel/dma/debug.c:1000 check_unmap+0x1/0x2")
     log += ktap(**kw)
     log += ["noncontig-kunit: init started",
-            "[    4.000000] dma-noncontig-mmap: IOMMU path: 64 KiB buffer in 16 CPU entries for 0000:00:03.0",
+            "[    4.000000] dma-noncontig-mmap: 64 KiB buffer in 3 CPU entries for 0000:00:03.0",
             "noncontig-kunit: mmap: ok offsets 0, 3 and 15, every byte; past the end refused",
+            "noncontig-kunit: alloc traced: 0000:00:03.0 dir=BIDIRECTIONAL dma_addr=fff00000 "
+            "size=65536 phys_addrs={0x10a000,0x10c000,0x110000} "
+            "flags=GFP_KERNEL|__GFP_NOWARN|__GFP_RETRY_MAYFAIL attrs=",
             "noncontig-kunit: dma-api errors: 2",
             "[    5.000000] reboot: Power down"]
     return "\n".join(log) + "\n"
@@ -179,8 +182,18 @@ def main():
          good.replace("noncontig-kunit: mmap: ok", "noncontig-kunit: other"), "synthetic", 1,
          "mmap module from user space: no report from /init"),
         ("judge_log_requires_the_mmap_modules_path",
-         good.replace("dma-noncontig-mmap: IOMMU path", "dma-noncontig-mmap: direct path"),
-         "synthetic", 1, "mmap module on direct path; pinned IOMMU"),
+         good.replace("dma_addr=fff00000", "dma_addr=10a000")
+             .replace("{0x10a000,0x10c000,0x110000}", "{0x10a000}"),
+         "synthetic", 1, "mmap module's buffer traced on direct path; pinned IOMMU"),
+        ("judge_log_requires_several_entries_behind_the_iommu",
+         good.replace("{0x10a000,0x10c000,0x110000}", "{0x10a000}"),
+         "synthetic", 1, "mmap module's buffer traced on ops path; pinned IOMMU"),
+        ("judge_log_requires_the_traced_allocation",
+         good.replace("noncontig-kunit: alloc traced: ", "noncontig-kunit: other: "),
+         "synthetic", 1, "mmap module's buffer traced on no path; pinned IOMMU"),
+        ("judge_log_fails_an_unreadable_trace",
+         good.replace("phys_addrs={", "phys_addrs=["),
+         "synthetic", 1, "mmap module's buffer traced on unreadable event"),
         ("judge_log_fails_dma_api_debug_disabling_itself",
          good + "[    4.0] DMA-API: debugging out of memory - disabling\n", "synthetic", 1,
          "DMA-API debug disabled itself"),
