@@ -28,7 +28,7 @@ echo 0 > $T/tracing_max_latency
 # the flush queue's timeout is 10 ms
 sleep 1
 say "max $(cat $T/tracing_max_latency) us"
-sed -n 's/^ *=> *\(started\|ended\) at: *\(.*\)/\1 \2/p' $T/trace | while read -r what where; do
+sed -n 's/^#* *=> *\(started\|ended\) at: *\(.*\)/\1 \2/p' $T/trace | while read -r what where; do
 	say "$what at $where"
 done
 say "done"
