@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where a 4 KiB buffer's time goes behind the IOMMU, ours against the
-# mapped floor (issue 18): the benchmark's QEMU setup (-icount, one vCPU,
+# mapped floor: the benchmark's QEMU setup (-icount, one vCPU,
 # intel-iommu, edu), a kernel of config/bench.config from allnoconfig with
 # the function_graph tracer (config/bench-profile.config), and
 # bench-profile-init.sh as /init.  Prints each traced function's self time

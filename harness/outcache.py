@@ -2,7 +2,7 @@
 """Keep the kernels' build folders between runs, in the machine's cache.
 
 A fresh clone has an empty build/out, so every kernel of the test command
-is built again from ccache: on the slow kind 3 to 4 minutes a kernel, most
+is built again from ccache: on a slow machine 3 to 4 minutes a kernel, most
 of it kbuild's own work for each object (nm, objtool, fixdep, the shells
 around them), which ccache does not save.  A folder an earlier run built is
 only right here if kbuild, which rebuilds by mtime and command line, sees
