@@ -29,8 +29,18 @@ status=0
 for mode in "${modes[@]}"; do
 	log=$LOGS/kunit-$P_label-$mode.log
 	stage boot "$platform, IOMMU $mode: booting the KUnit kernel under QEMU" >&2
+	# the previous run's log and result must not stand in for this run's
+	rm -f "$log" "${log%.log}.result"
+	rc=0
 	PLATFORM=$platform QEMU_INITRD=$initrd "$TOP/harness/qemu.sh" "$out/$P_image" \
-		"$mode" "$log" || true
+		"$mode" "$log" 2>"$log.qemu-err" || rc=$?
+	cat "$log.qemu-err" >&2
+	if [ $rc != 0 ] && [ ! -s "$log" ]; then
+		echo "kunit-$P_label-$mode: FAIL QEMU did not start: $(tail -n 1 "$log.qemu-err")"
+		status=1
+		continue
+	fi
+	# a boot that ran and then failed (a timeout) is judged on what it printed
 	"$TOP/harness/judge-log.py" "$TREE" "$log" "$P_label-$mode" || status=1
 done
 exit $status

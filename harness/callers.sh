@@ -40,8 +40,7 @@ status=0
 # include/: a warning the series causes in a header it touches is reported
 # under include/, not under the directory that included it
 for d in "${ours[@]}" lib/tests/ include/; do
-	new=$(comm -13 <(findings "$LOGS/build-x86_64-w1-base.log" "$d") \
-		<(findings "$LOGS/build-x86_64-callers.log" "$d"))
+	new=$(new_findings "$LOGS/build-x86_64-w1-base.log" "$LOGS/build-x86_64-callers.log" "$d")
 	if [ -z "$new" ]; then
 		echo "callers: ok   $d adds no W=1 warning ($(findings "$LOGS/build-x86_64-w1-base.log" "$d" | wc -l) at the base)"
 	else

@@ -72,15 +72,13 @@ notice=$(base_notice)
 count() {
 	local label=$1 rc=$2 secs=$3 note=$4 pass fail skip
 	echo "$last_out" | sed 's/^/  /'
-	pass=$(echo "$last_out" | grep -c ': ok ' || true)
-	fail=$(echo "$last_out" | grep -c ': FAIL' || true)
-	skip=$(echo "$last_out" | grep -c ': skip ' || true)
+	read -r pass fail skip < <(count_results "$last_out")
 	# a script that failed without saying which check failed still counts
 	[ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1 &&
 		failed+=("$label: exited $rc without naming a failed check")
 	while IFS= read -r line; do
 		failed+=("$label: $line")
-	done < <(echo "$last_out" | grep ': FAIL' || true)
+	done < <(echo "$last_out" | grep -E '^[A-Za-z0-9_.+-]+: FAIL' || true)
 	summary+=("$(printf '%-12s %3d passed, %d failed%s  (%d s%s)' "$label" "$pass" "$fail" \
 		"$([ "$skip" = 0 ] || echo ", $skip skipped")" "$secs" "$note")")
 	total_pass=$((total_pass + pass))
@@ -134,7 +132,7 @@ tally kernel-doc "$TOP/harness/kerneldoc.sh"
 tally callers "$TOP/harness/callers.sh"
 full && tally nodma "$TOP/harness/nodma.sh"
 wait $selftest_pid || true
-read -r rc secs <"$LOGS/selftest.rc"
+read -r rc secs < <(read_rc "$LOGS/selftest.rc")
 last_out=$(cat "$LOGS/selftest.out")
 count selftest "$rc" "$secs" ", beside the checks above"
 # The bisect before the callers' boots: they boot the x86_64 KUnit kernel,
@@ -211,12 +209,13 @@ boot_jobs() {
 # count_lane LABEL: count what the lane's LABEL printed
 count_lane() {
 	local rc secs
-	read -r rc secs <"$lane/$1.rc"
+	read -r rc secs < <(read_rc "$lane/$1.rc")
 	last_out=$(cat "$lane/$1.out")
 	count "$1" "$rc" "$secs" ", beside other work"
 }
 
 for p in "${kunit_platforms[@]}"; do
+	platform_ok "$p" || continue
 	load_platform "$p"
 	for mode in $P_modes; do
 		rm -f "$LOGS/kunit-$P_label-$mode.result"
@@ -265,22 +264,27 @@ summary+=("$(echo "$last_out" | grep -E '^callers-(hda-|vivid)' | sed 's/^/     
 times=()
 for p in "${kunit_platforms[@]}"; do
 	if [ -f "$lane/kunit-$p.rc" ]; then
-		read -r rc secs <"$lane/kunit-$p.rc"
+		read -r rc secs < <(read_rc "$lane/kunit-$p.rc")
 		sed 's/^/  /' "$lane/kunit-$p.out"
 		times+=("$p $secs s")
 	fi
 done
 summary+=("$(printf 'kunit        boots: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
 for p in $(if full; then platforms; else echo x86_64; fi); do
+	# a platform file that does not load is a failure with a reason, not
+	# the end of the run: load_platform would exit under 'set -e'
+	if ! platform_ok "$p"; then
+		failed+=("kunit $p: config/platforms/$p does not load: $( (load_platform "$p") 2>&1 | tail -n 1)")
+		summary+=("$(printf 'kunit %-9s does not load' "$p")")
+		total_fail=$((total_fail + 1))
+		continue
+	fi
 	load_platform "$p"
 	for mode in $P_modes; do
 		run=$P_label-$mode
 		result=$LOGS/kunit-$run.result
-		if [ -f "$result" ]; then
-			read -r label total pass fail skip verdict < "$result"
-		else
-			label=$run total=0 pass=0 fail=0 skip=0 verdict=missing
-		fi
+		# a missing, empty or garbled result is a failure, not a stop
+		read -r label total pass fail skip verdict < <(read_result "$result" "$run")
 		summary+=("$(printf 'kunit %-9s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
 			"${run#iommu-}" "$total" "$pass" "$fail" "$skip" "$verdict")")
 		# the run's log checks (expected warnings, no other warning or

@@ -106,8 +106,8 @@ for arch in "${arches[@]}"; do
 	for d in "${dirs[@]}" "${callers[@]%%.o:*}" include/; do
 		n=$(findings "$LOGS/build-$name-debian.log" "$d" | grep -c ': warning: ' || true)
 		before=$((before + n))
-		new+=$(comm -13 <(findings "$LOGS/build-$name-debian.log" "$d") \
-			<(findings "$LOGS/build-$name-series.log" "$d"))
+		f=$(new_findings "$LOGS/build-$name-debian.log" "$LOGS/build-$name-series.log" "$d")
+		[ -z "$f" ] || new+="$f"$'\n'
 	done
 	built=() left=()
 	for c in "${callers[@]}"; do

@@ -182,6 +182,10 @@ def main():
 
     if "DMA-API: debugging enabled" not in text:
         common.append("DMA-API debug is not on")
+    # once it disables itself it counts nothing more: 0 errors then means
+    # nothing
+    if judge_log.DMA_API_OFF.search(text):
+        common.append("DMA-API debug disabled itself")
     if not any(l.startswith("dma-api errors: 0") for l in said):
         common.append("DMA-API debug counted errors (or was not read)")
     for pat, what in ((judge_log.FATAL, "kernel report"),

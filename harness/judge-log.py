@@ -70,6 +70,8 @@ DMA_API_COUNT = re.compile(r"noncontig-kunit: dma-api errors: (\S+)")
 MMAP_INIT = re.compile(r"noncontig-kunit: mmap: (.*)")
 ALLOC_TRACED = re.compile(r"noncontig-kunit: alloc traced: (.*)")
 ALLOC_EVENT = re.compile(r"^(\S+) dir=\S+ dma_addr=([0-9a-f]+) size=\d+ phys_addrs=\{([^}]*)\} ")
+# DMA-API debug switching itself off (out of entries, or by request)
+DMA_API_OFF = re.compile(r"DMA-API: debugging out of memory|DMA-API: debugging disabled")
 PINS = Path(os.environ.get("NONCONTIG_PINS")
             or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
 
@@ -224,7 +226,7 @@ def main():
     # reports nothing, which must not read as "no DMA-API error".
     if "DMA-API: debugging enabled by kernel config" not in text:
         problems.append("DMA-API debug did not say it was enabled")
-    if re.search(r"DMA-API: debugging out of memory|DMA-API: debugging disabled", text):
+    if DMA_API_OFF.search(text):
         problems.append("DMA-API debug disabled itself")
     errs = DMA_API_ERR.findall(text)
     bad_errs = [e for e in errs if not e.startswith(EXPECTED_DMA_API)]

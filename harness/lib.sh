@@ -256,6 +256,53 @@ platforms() {
 	ls "$PLATFORMS" | grep -vx README
 }
 
+# count_results TEXT: 'PASS FAIL SKIP', the result lines of a check's
+# output: 'NAME: ok|FAIL|skip ...' at the start of a line.  A result quoted
+# inside another line (a FAIL's diagnostic that shows a judge's 'ok') or
+# indented under it is not one.
+count_results() {
+	local name='^[A-Za-z0-9_.+-]+: ' n r
+	for r in 'ok( |$)' 'FAIL' 'skip( |$)'; do
+		n=$(grep -cE "$name$r" <<<"$1" || true)
+		printf '%s ' "$n"
+	done
+	echo
+}
+
+# read_result FILE DEFAULT_LABEL: the six fields judge-log.py writes
+# ('LABEL TOTAL PASSED FAILED SKIPPED ok|fail'), or, for a file that is
+# missing, empty or not of that form, the label with zero counts and the
+# verdict 'missing' or 'unreadable', so that a caller under 'set -e' goes on
+# to its summary.
+read_result() {
+	local f=$1 fields
+	if [ ! -s "$f" ]; then
+		echo "$2 0 0 0 0 missing"
+		return 0
+	fi
+	read -r -a fields <"$f" || true
+	if [ ${#fields[@]} = 6 ] && [[ "${fields[*]:1:4}" =~ ^[0-9]+\ [0-9]+\ [0-9]+\ [0-9]+$ ]] &&
+		[[ ${fields[5]} =~ ^(ok|fail)$ ]]; then
+		echo "${fields[*]}"
+	else
+		echo "$2 0 0 0 0 unreadable"
+	fi
+}
+
+# read_rc FILE: 'RC SECONDS' a job wrote, or '1 0' (a failure) when the
+# file is missing or not of that form.
+read_rc() {
+	local rc secs
+	read -r rc secs 2>/dev/null <"$1" || true
+	[[ ${rc:-} =~ ^[0-9]+$ ]] && [[ ${secs:-} =~ ^[0-9]+$ ]] && echo "$rc $secs" || echo "1 0"
+}
+
+# platform_ok NAME: whether config/platforms/NAME loads (load_platform
+# exits on a broken file; this asks in a subshell)
+platform_ok() {
+	(load_platform "$1") >/dev/null 2>&1
+}
+
 # Findings in a build or checker log under directory $2 (the compilers',
 # sparse's and coccinelle's 'FILE:LINE:COL: message' lines, notes left
 # out): file and message, without the line and column numbers or the
@@ -267,6 +314,12 @@ findings() {
 			-e 's#^/.*/build/(linux|base-tree|debian-tree)/##' \
 			-e 's#^(\.\./)+##' -e 's#^\./##' -e 's/:[0-9]+(:[0-9]+(-[0-9]+)?)?: /: /' |
 		grep "^$2" | sort -u || true
+}
+
+# new_findings BASELOG SERIESLOG DIR: the findings under DIR the series'
+# log has and the base's has not (robot.sh, callers.sh and distro.sh)
+new_findings() {
+	comm -13 <(findings "$1" "$3") <(findings "$2" "$3")
 }
 
 # cached_log DIR LOG KEYTEXT CMD...: the reference side of a comparison

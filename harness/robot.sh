@@ -45,7 +45,7 @@ compare() {
 	shift 3
 	[[ " ${cached[*]} " != *" $(basename "$blog" .log) "* ]] || from=", from the cache"
 	for d in "$@"; do
-		new=$(comm -13 <(findings "$blog" "$d") <(findings "$slog" "$d"))
+		new=$(new_findings "$blog" "$slog" "$d")
 		if [ -z "$new" ]; then
 			echo "robot: ok   $check: $d: no new finding ($(findings "$blog" "$d" | wc -l) at the base$from)"
 		else

@@ -210,99 +210,6 @@ else
 	result cache_detects_stale_and_broken_entries 1 "no cache entry to test with"
 fi
 
-# 10. judge-callers.py: good synthetic boots pass (IOMMU on: HDA alone;
-# off: HDA on the direct path and vivid), and so does one stretch of audio
-# dropped in order; each fault fails the one check it concerns with its own
-# reason, and the other check stays ok.
-judge=$TOP/harness/judge-callers.py
-jc=$scratch/callers
-mkdir -p "$jc"
-python3 - "$jc" <<'PY' || echo "selftest: could not make the synthetic logs" >&2
-import random, struct, sys
-from pathlib import Path
-d = Path(sys.argv[1])
-pcm = b""
-for kind in ("rw", "mmap"):
-    block = random.Random(kind).randbytes(2 * 44100 * 4)
-    (d / f"noise-{kind}.raw").write_bytes(block + bytes(44100))
-    pcm += block + bytes(1000)
-hdr = (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt "
-       + struct.pack("<IHHIIHH", 16, 1, 2, 44100, 176400, 4, 16) + b"data" + struct.pack("<I", len(pcm)))
-(d / "good.wav").write_bytes(hdr + pcm)
-bad = bytearray(hdr + pcm)
-bad[len(hdr) + 1000] ^= 1
-(d / "bad.wav").write_bytes(bytes(bad))
-# audio dropped under TCG: one stretch of 8192 bytes missing, in order
-# around it (seen on a loaded machine); a wrong page repeats its gap on
-# every lap of the ring buffer: two stretches
-cut = lambda raw, at, n: raw[:len(hdr) + at] + raw[len(hdr) + at + n:]
-(d / "drop.wav").write_bytes(cut(hdr + pcm, 143088, 8192))
-(d / "twodrops.wav").write_bytes(cut(cut(hdr + pcm, 200000, 4096), 20000, 4096))
-T = "noncontig-callers: "
-tr = lambda pid, f, p: f"{T}trace            aplay-{pid}      [000] .....     1.0: {f} <-{p}"
-vt = lambda task, f, p: f"{T}trace    {task}      [001] .....     2.0: {f} <-{p}"
-
-
-def boot(mode):
-    log = ["[    0.7] DMA-API: debugging enabled by kernel config", T + "init started",
-           T + "aplay rw exit 0", T + "aplay mmap exit 0"]
-    if mode == "off":
-        log += [T + "vivid frames intact", T + "vivid exit 0"]
-    log.append(T + "trace begin")
-    for pid in (39, 40):
-        log.append(tr(pid, "dma_alloc_noncontiguous", "snd_dma_noncontig_alloc"))
-        log.append(tr(pid, "iommu_dma_alloc_noncontig", "dma_alloc_noncontiguous") if mode == "on"
-                   else tr(pid, "dma_direct_alloc_pages", "dma_alloc_noncontiguous"))
-        log.append(tr(pid, "dma_vmap_noncontiguous", "snd_dma_noncontig_alloc"))
-        if pid == 40:
-            log.append(tr(pid, "dma_mmap_noncontiguous", "snd_pcm_mmap_data"))
-        log += [tr(pid, "dma_vunmap_noncontiguous", "snd_dma_noncontig_free"),
-                tr(pid, "dma_free_noncontiguous", "snd_pcm_lib_free_pages")]
-    for i in range(3 if mode == "off" else 0):
-        log += [vt("vivid-capture-50", "dma_alloc_noncontiguous", "vb2_dc_alloc"),
-                vt("vivid-capture-50", "dma_direct_alloc_pages", "dma_alloc_noncontiguous"),
-                vt("vivid-000-vid-c-49", "dma_vmap_noncontiguous", "vb2_dc_vaddr"),
-                vt("vivid-capture-50", "dma_mmap_noncontiguous", "vb2_mmap"),
-                vt("vivid-capture-50", "dma_vunmap_noncontiguous", "vb2_dc_put"),
-                vt("vivid-capture-50", "dma_free_noncontiguous", "vb2_dc_put")]
-    log += [T + "trace end", T + "dma-api errors: 0", T + "done", "[    5.0] reboot: Power down"]
-    return "\n".join(log) + "\n"
-
-
-on, off = boot("on"), boot("off")
-(d / "good-on.log").write_text(on)
-(d / "good-off.log").write_text(off)
-(d / "nommap.log").write_text(on.replace("dma_mmap_noncontiguous", "other"))
-(d / "warn.log").write_text(on + "[    4.0] WARNING: CPU: 0 PID: 1 at mm/x.c:1 f+0x0/0x1\n")
-(d / "vividbad.log").write_text(off.replace(T + "vivid frames intact\n", T + "vivid FAIL\n"))
-(d / "vividcoh.log").write_text(off.replace("dma_alloc_noncontiguous <-vb2_dc_alloc",
-                                            "dma_alloc_attrs <-vb2_dc_alloc", 1))
-(d / "vividon.log").write_text(on.replace(T + "trace begin\n", T + "vivid exit 0\n" + T + "trace begin\n"))
-PY
-# judged LOG WAV MODE EXIT LINE...: the judge exits with EXIT and prints
-# each LINE (a fixed string) as one of its lines
-judged() {
-	local log=$1 wav=$2 mode=$3 want=$4 out rc l
-	shift 4
-	out=$("$judge" "$jc/$log" "$jc/$wav" "$mode" "$jc" 2>&1) && rc=0 || rc=$?
-	[ "$rc" = "$want" ] || { echo "$log/$mode: exit $rc, expected $want: $out"; return 1; }
-	for l in "$@"; do
-		echo "$out" | grep -qF -- "$l" || { echo "$log/$mode: no '$l' in: $out"; return 1; }
-	done
-}
-why=$(judged good-on.log good.wav on 0 "callers-hda-on: ok" &&
-	judged good-off.log good.wav off 0 "callers-hda-off: ok" "callers-vivid: ok" &&
-	judged good-on.log bad.wav on 1 "callers-hda-on: FAIL the rw noise is not in" "byte 1000 of it is not the noise" &&
-	judged good-on.log drop.wav on 0 "callers-hda-on: ok" "audio dropped under TCG: rw 8192 bytes at 143088" &&
-	judged good-on.log twodrops.wav on 1 "callers-hda-on: FAIL the rw noise misses 2 stretches (8192 bytes)" &&
-	judged good-on.log good.wav off 1 "callers-hda-off: FAIL 2 allocations on the IOMMU path and 0 on the direct path" &&
-	judged nommap.log good.wav on 1 "callers-hda-on: FAIL aplay -M did not map the buffer" &&
-	judged warn.log good.wav on 1 "callers-hda-on: FAIL 1 warning line(s), first: [    4.0] WARNING:" &&
-	judged vividbad.log good.wav off 1 "callers-hda-off: ok" "callers-vivid: FAIL vivid-capture did not see every frame intact" &&
-	judged vividcoh.log good.wav off 1 "callers-hda-off: ok" "callers-vivid: FAIL videobuf2-dma-contig made 2 allocations" &&
-	judged vividon.log good.wav on 1 "callers-hda-on: ok" "callers-vivid: FAIL vivid ran in the IOMMU boot") && rc=0 || rc=1
-result judge_callers_names_each_fault $rc "$why"
-
 # 12. platforms are data: every file in config/platforms/ loads and names
 # fragments that exist; a file with an unknown key, without a required
 # one or of a Debian architecture config/debian-arches lacks is refused,
@@ -337,10 +244,16 @@ printf '%s\n' "../../linux/kernel/dma/mapping.c:10:5: warning: old one [-Wfoo]" 
 printf '%s\n' "../../linux/kernel/dma/mapping.c:12:5: warning: old one [-Wfoo]" \
 	"kernel/dma/mapping.c:40:1-7: WARNING: new one" "../../linux/kernel/dma/mapping.c:13:5: note: other" \
 	"../../linux/drivers/iommu/dma-iommu.c:3:1: warning: elsewhere" >"$scratch/robot/series.log"
-new=$(comm -13 <(findings "$scratch/robot/base.log" kernel/dma/) \
-	<(findings "$scratch/robot/series.log" kernel/dma/))
-[ "$new" = "kernel/dma/mapping.c: WARNING: new one" ] && rc=0 || rc=1
-result robot_findings_ignore_lines_and_notes $rc "new: $new"
+# (new_findings in lib.sh, the comparison robot.sh, callers.sh and
+# distro.sh all make, each through it)
+new=$(new_findings "$scratch/robot/base.log" "$scratch/robot/series.log" kernel/dma/)
+why=
+[ "$new" = "kernel/dma/mapping.c: WARNING: new one" ] || why+="new: $new; "
+for s in robot callers distro; do
+	grep -q 'new_findings "' "$TOP/harness/$s.sh" || why+="$s.sh compares without new_findings; "
+done
+[ -z "$why" ] && rc=0 || rc=1
+result new_findings_ignore_lines_and_notes $rc "$why"
 
 # 14. kernels are configured from allnoconfig: the KUnit kernel's fragments
 # configure, and without config/kunit-needs.config (what the suite needs
@@ -361,9 +274,10 @@ result allnoconfig_without_what_the_suite_needs_is_refused $rc "$why"
 # bisect's dating (outcache.py redate --others) date every file new for it
 rm -rf "$BUILD/out/selftest-allno"
 
-# 11. judge-log.py and judge-hardened.py on synthetic boots: a good one
-# passes, each fault fails with the judge's own line for it (one
-# 'selftest:' line per case)
+# 10-11. the three judges on canned boots, synthetic and real (testdata/):
+# a good one passes, each fault fails with the judge's own line for it;
+# then each check removed from a copy of its judge must make its case go
+# wrong (one 'selftest:' line per case and per mutant)
 python3 "$TOP/harness/selftest-judges.py" "$TREE" "$scratch/judges" || status=1
 
 # 15. outcache.py dates a restored tree by what each folder was built from:
@@ -473,5 +387,50 @@ rdpy save >/dev/null && rm -rf "$rd/build/out" && out=$(rdpy restore) || why+="s
 rddates restore h.h=old m.c=old
 [ -z "$why" ] && rc=0 || rc=1
 result outcache_redates_for_the_folders_built_at_another_commit $rc "$why"
+
+# 18. check.sh reads what the checks left without stopping before its
+# summary, and counts only result lines: a FAIL's diagnostic that quotes a
+# judge's 'ok' is one failure, not a pass as well; an empty or garbled
+# .result, a missing .rc and a platform file that does not load are
+# failures with a reason (each read under 'set -e' would have ended the
+# run without a summary)
+why=
+got=$(count_results "$(printf '%s\n' "selftest: FAIL x (callers-hda-on: ok   2 buffers)" \
+	"verify: ok   series/ matches" "  problem: mmap: ok offsets" "bisect: skip base" "robot: okay")")
+[ "$got" = "1 1 1 " ] || why+="counted '$got' (pass fail skip), expected '1 1 1'; "
+: >"$scratch/empty.result"
+echo "iommu-on 83 77 x 6 ok" >"$scratch/garbled.result"
+echo "iommu-on 83 77 0 6 ok" >"$scratch/good.result"
+for c in empty:"iommu-on 0 0 0 0 missing" garbled:"iommu-on 0 0 0 0 unreadable" \
+	good:"iommu-on 83 77 0 6 ok" absent:"iommu-on 0 0 0 0 missing"; do
+	got=$(read_result "$scratch/${c%%:*}.result" iommu-on) || why+="read_result stopped on ${c%%:*}; "
+	[ "$got" = "${c#*:}" ] || why+="${c%%:*} result read as '$got'; "
+done
+got=$(read_rc "$scratch/absent.rc") && [ "$got" = "1 0" ] || why+="a missing .rc read as '$got'; "
+mkdir -p "$scratch/brokenplat"
+echo "colour = blue" >"$scratch/brokenplat/x"
+NONCONTIG_PLATFORMS=$scratch/brokenplat bash -c ". '$TOP/harness/lib.sh'; platform_ok x; echo went on \$?" \
+	>"$scratch/plat.out" 2>&1
+grep -qx "went on 1" "$scratch/plat.out" || why+="platform_ok on a broken file: $(cat "$scratch/plat.out"); "
+# check.sh reads through these, and nowhere directly
+grep -qE '(grep -c .: ok|read -r [a-z ]+ *<[ ]*"\$)' "$TOP/harness/check.sh" &&
+	why+="check.sh counts or reads without count_results/read_result/read_rc; "
+[ -z "$why" ] && rc=0 || rc=1
+result check_counts_results_and_reads_broken_files_to_the_summary $rc "$why"
+
+# 19. boot.sh judges this run's console log: when QEMU never starts (no
+# kernel here), the last run's good log left in place must not pass
+why=
+bb=$scratch/bootbuild
+mkdir -p "$bb/logs" "$bb/out"
+[ -d "$BUILD/out/headers-x86_64" ] && ln -sfn "$BUILD/out/headers-x86_64" "$bb/out/headers-x86_64"
+cp "$TOP/harness/testdata/kunit-x86_64-on.log" "$bb/logs/kunit-iommu-on.log"
+out=$(NONCONTIG_BUILD=$bb NONCONTIG_TREE=$TREE NO_BUILD=1 "$TOP/harness/boot.sh" x86_64 on 2>&1) &&
+	why+="boot.sh passed without a kernel; "
+[[ $out == *"kunit-iommu-on: FAIL QEMU did not start: error: no kernel at"* ]] ||
+	why+="said: $(echo "$out" | tail -n 2); "
+[ -f "$bb/logs/kunit-iommu-on.result" ] && why+="a result was left for check.sh; "
+[ -z "$why" ] && rc=0 || rc=1
+result boot_judges_only_this_runs_log $rc "$why"
 
 exit $status
