@@ -74,6 +74,13 @@ ALLOC_EVENT = re.compile(r"^(\S+) dir=\S+ dma_addr=([0-9a-f]+) size=\d+ phys_add
 DMA_API_OFF = re.compile(r"DMA-API: debugging out of memory|DMA-API: debugging disabled")
 PINS = Path(os.environ.get("NONCONTIG_PINS")
             or Path(__file__).resolve().parent.parent / "config" / "kunit-pins")
+# the names of the cases each boot runs, one 'suite.case' a line
+# (harness/pin-cases.py writes them from a boot's log)
+CASES = Path(os.environ.get("NONCONTIG_CASES")
+             or Path(__file__).resolve().parent.parent / "config" / "kunit-cases")
+# a KTAP line without its timestamp: its indentation and its text
+KTAP_LINE = re.compile(r"^\[[ 0-9.]*\] ( *)(.*)$")
+CASE_RESULT = re.compile(r"^(?:not )?ok \d+ (\S+)")
 
 
 def warning_sites(text):
@@ -110,6 +117,22 @@ def traced_path(event):
     if len(phys) == 1 and int(phys[0], 16) == int(m.group(2), 16):
         return "direct"
     return "ops" if phys else "no-entries"
+
+
+def case_names(kunit_text):
+    """'suite.case' for each case KUnit reported, in order: a suite's
+    '# Subtest:' line and its cases' result lines are indented by four."""
+    names, suite = [], None
+    for line in kunit_text.splitlines():
+        m = KTAP_LINE.match(line)
+        if not m or len(m.group(1)) != 4:
+            continue
+        text = m.group(2)
+        if text.startswith("# Subtest: "):
+            suite = text.split(": ", 1)[1].strip()
+        elif (r := CASE_RESULT.match(text)) and suite:
+            names.append(f"{suite}.{r.group(1)}")
+    return names
 
 
 def pins_for(label):
@@ -196,6 +219,22 @@ def main():
             elif got_path != [pin[5]]:
                 problems.append("mmap module's buffer traced on "
                                 f"{' and '.join(got_path) or 'no'} path; pinned {pin[5]}")
+        # the counts hold when one case is swapped for another, or renamed
+        # past a check that keys on its name: the names are pinned too
+        pinned = CASES / label
+        if not pinned.is_file():
+            problems.append(f"no case names pinned for '{label}' in {CASES}")
+        else:
+            want_names = [l.strip() for l in pinned.read_text().splitlines()
+                          if l.strip() and not l.startswith("#")]
+            got_names = case_names(kunit_text)
+            if got_names != want_names:
+                gone = [n for n in want_names if n not in got_names]
+                new = [n for n in got_names if n not in want_names]
+                problems.append("cases differ from " + str(pinned) + ": "
+                                + "; ".join(([f"missing {', '.join(gone[:5])}"] if gone else [])
+                                            + ([f"not pinned {', '.join(new[:5])}"] if new else [])
+                                            + ([] if gone or new else ["in another order"])))
         if paths != {pin[3]}:
             problems.append(f"edu's round trip took {' and '.join(sorted(paths)) or 'no'} path; "
                             f"pinned {pin[3]}")

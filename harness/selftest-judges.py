@@ -32,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "testdata"
 JUDGES = ("judge-log.py", "judge-hardened.py", "judge-callers.py")
 PINS, PINS_REAL_HARDENED = "pins", "pins-real-hardened"
+CASES, CASES_REAL_HARDENED = "cases", "cases-real-hardened"
 T = "[    2.000000] "
 
 # ---------------------------------------------------------------------------
@@ -271,6 +272,7 @@ def cases():
     good = boot()
     dbg = boot(extra=[DEBUG_SUITE])
     wr = boot(extra=[WRITE_SUITE])
+    renamed = good.replace("edu_round_trip", "edu_round_trip_again")
     real = (DATA / "kunit-x86_64-on.log").read_text()
     real_h = (DATA / "hardened-x86_64.log").read_text()
     real_con = (DATA / "callers-x86_64-on.log").read_text()
@@ -297,6 +299,16 @@ def cases():
         log("judge_log_requires_pinned_counts", good, "unpinned", 1, "no counts pinned for 'unpinned'"),
         log("judge_log_requires_the_pinned_path", boot(path="direct"), "synthetic", 1,
             "edu's round trip took direct path; pinned IOMMU"),
+        # same counts, same path: only the names tell
+        log("judge_log_requires_the_pinned_case_names", renamed, "synthetic", 1,
+            "/synthetic: missing dma_noncontig_edu.edu_round_trip; "
+            "not pinned dma_noncontig_edu.edu_round_trip_again"),
+        log("judge_log_requires_the_pinned_case_names_in_a_real_boot",
+            real.replace("iommu_only_page_size_orders", "iommu_any_order"), "real-on", 1,
+            "/real-on: missing dma_noncontig_iommu.iommu_only_page_size_orders; "
+            "not pinned dma_noncontig_iommu.iommu_any_order"),
+        log("judge_log_requires_case_names_pinned", good, "synthetic-nocases", 1,
+            "no case names pinned for 'synthetic-nocases'"),
         log("judge_log_requires_every_suites_totals", boot(totals=False), "synthetic", 1,
             "1 of 2 suites printed no '# Totals:' line"),
         log("judge_log_fails_a_boot_that_ran_no_suite",
@@ -340,10 +352,10 @@ def cases():
             drop_line(real, "frees DMA memory with different size"), "real-on", 1,
             "DMA-API debug did not report the free with a wrong size"),
         log("judge_log_passes_a_write_fault_from_intel_iommu", boot(fault=DMAR_FAULT, extra=[WRITE_SUITE]),
-            "synthetic-debug", 0, "kunit-synthetic-debug: 5 tests: 5 passed"),
+            "synthetic-write", 0, "kunit-synthetic-write: 5 tests: 5 passed"),
         log("judge_log_passes_a_write_fault_from_the_smmuv3", boot(fault=SMMU_FAULT, extra=[WRITE_SUITE]),
-            "synthetic-debug", 0, "kunit-synthetic-debug: 5 tests: 5 passed"),
-        log("judge_log_requires_the_iommu_write_fault", wr, "synthetic-debug", 1,
+            "synthetic-write", 0, "kunit-synthetic-write: 5 tests: 5 passed"),
+        log("judge_log_requires_the_iommu_write_fault", wr, "synthetic-write", 1,
             "no IOMMU fault logged for the device write into a DMA_TO_DEVICE buffer"),
         log("judge_log_requires_the_iommu_write_fault_in_a_real_boot",
             drop_line(real, "PTE Write access is not set"), "real-on", 1,
@@ -527,6 +539,12 @@ MUTANTS = [
      'for what in ("invoked oom-killer",):', "judge_log_fails_an_allocation_failure_report"),
     ("judge-log.py", 'for what in ("page allocation failure", "invoked oom-killer"):',
      'for what in ("page allocation failure",):', "judge_log_fails_an_oom_kill"),
+    ("judge-log.py", "if got_names != want_names:", "if False:",
+     "judge_log_requires_the_pinned_case_names"),
+    ("judge-log.py", "if got_names != want_names:", "if False:",
+     "judge_log_requires_the_pinned_case_names_in_a_real_boot"),
+    ("judge-log.py", "problems.append(f\"no case names pinned for '{label}' in {CASES}\")", "pass",
+     "judge_log_requires_case_names_pinned"),
     ("judge-log.py", 'problems.append("DMA-API debug disabled itself")', "pass",
      "judge_log_fails_dma_api_debug_disabling_itself"),
     ("judge-log.py", 'problems.append("DMA-API debug did not say it was enabled")', "pass",
@@ -582,7 +600,9 @@ MUTANTS = [
 def run(case, judges, tree, scratch, env):
     """Run CASE with the judges in JUDGES; (as wanted, what it printed)."""
     name, judge, text, extra, want_rc, want, pins = case
-    env = dict(env, NONCONTIG_PINS=str(scratch / pins))
+    env = dict(env, NONCONTIG_PINS=str(scratch / pins),
+               NONCONTIG_CASES=str(scratch / (CASES_REAL_HARDENED if pins == PINS_REAL_HARDENED
+                                              else CASES)))
     log = scratch / f"{name}.log"
     log.write_text(text)
     if judge == "judge-callers.py":
@@ -601,10 +621,24 @@ def main():
     tree, scratch = Path(sys.argv[1]), Path(sys.argv[2])
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / PINS).write_text("synthetic 4 4 0 IOMMU 2 IOMMU\nsynthetic-debug 5 5 0 IOMMU 2 IOMMU\n"
-                                "hardened 4 4 0 IOMMU -\n"
+                                "synthetic-write 5 5 0 IOMMU 2 IOMMU\n"
+                                "synthetic-nocases 4 4 0 IOMMU 2 IOMMU\nhardened 4 4 0 IOMMU -\n"
                                 # the real boots' pins when their logs were taken
                                 "real-on 83 77 6 IOMMU 5 IOMMU\n")
     (scratch / PINS_REAL_HARDENED).write_text("hardened 83 80 3 IOMMU -\n")
+    # the case names each label's boot runs (the real boots' as pinned
+    # when their logs were taken)
+    base = ["dma_noncontig_args.args_refused_behind_iommu",
+            "dma_noncontig_args.args_device_without_mask_is_refused", "dma_noncontig_edu.edu_round_trip"]
+    names = {"synthetic": base, "hardened": base,
+             "synthetic-debug": base + [f"{DEBUG_SUITE[0]}.{DEBUG_SUITE[1][0]}"],
+             "synthetic-write": base + [f"{WRITE_SUITE[0]}.{WRITE_SUITE[1][0]}"]}
+    for d in (CASES, CASES_REAL_HARDENED):
+        (scratch / d).mkdir(exist_ok=True)
+        for label, n in names.items():
+            (scratch / d / label).write_text("\n".join(n) + "\n")
+    shutil.copy(DATA / "kunit-x86_64-on.cases", scratch / CASES / "real-on")
+    shutil.copy(DATA / "hardened-x86_64.cases", scratch / CASES_REAL_HARDENED / "hardened")
     env = dict(os.environ)
     make_audio(scratch)
     status = 0
