@@ -2,7 +2,7 @@
 /*
  * /init of the KUnit boots (harness/boot.sh).  The built-in suites have
  * run by the time the kernel starts it.  When the initramfs holds the mmap
- * test module (lib/tests/dma_noncontig_mmap_test.c), load it with the
+ * test module (harness/modules/dma_noncontig_mmap_test.c), load it with the
  * dma:dma_alloc_sgt event on and map its misc device from user space at
  * several page offsets, as a program maps a driver's buffer, checking every
  * byte; then print what the event saw (the judge tells the path from it:

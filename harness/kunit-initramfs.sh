@@ -32,12 +32,14 @@ else
 		"$TOP/harness/kunit-init.c" ||
 		die "kunit-init.c does not build for $arch against its C library ($P_libc)"
 fi
-# the mmap test module, when the kernel next to OUT has it (kunit-init.c
-# loads it from the initramfs's root): its last build listed it in
-# modules.order; a .ko a build at another commit left in the folder (the
-# bisect's, or a build folder from the cache) is not this kernel's
+# the mmap test module (harness/modules/; kunit-init.c loads it from the
+# initramfs's root), built against the kernel next to OUT when that kernel
+# loads modules and its tree has the API
 extra=()
 kdir=$(dirname "$out")
-ko=lib/tests/dma_noncontig_mmap_test.ko
-grep -qxF "$ko" "$kdir/modules.order" 2>/dev/null && extra+=("$kdir/$ko")
+if grep -qx 'CONFIG_MODULES=y' "$kdir/.config" 2>/dev/null &&
+	grep -q 'dma_mmap_noncontiguous(' "$TREE/include/linux/dma-mapping.h"; then
+	MODULES_ONLY=1 PLATFORM=${PLATFORM:-x86_64} "$TOP/harness/build.sh" "$(basename "$kdir")" >&2
+	extra+=("$kdir/noncontig-modules/dma_noncontig_mmap_test.ko")
+fi
 INITRAMFS_BUSYBOX=0 "$TOP/harness/initramfs.sh" "$out" "$init" "${extra[@]}" >&2

@@ -382,9 +382,6 @@ kunit_frags() {
 	if grep -qx 'config DMA_NONCONTIG_FAULTS_KUNIT_TEST' "$TREE/lib/Kconfig.debug"; then
 		echo "$TOP/config/faults-module.config"
 	fi
-	if grep -qx 'config DMA_NONCONTIG_MMAP_TEST' "$TREE/lib/Kconfig.debug"; then
-		echo "$TOP/config/mmap-module.config"
-	fi
 	if [ -f "$TREE/lib/tests/.kunitconfig" ]; then
 		echo "$TREE/lib/tests/.kunitconfig"
 	fi
