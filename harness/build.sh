@@ -2,6 +2,7 @@
 # Build a kernel from build/linux.
 #   [PLATFORM=x86_64|arm64|i386|...] [TARGETS=...] [W=1] [C=2] [LLVM=1] build.sh [NAME [FRAGMENT...]]
 #   CONFIG_ONLY=1 build.sh ...     configure and check the config, build nothing
+#   MODULES_ONLY=1 build.sh NAME   build harness/modules/ against the kernel in NAME
 # PLATFORM (config/platforms/, default x86_64) gives the architecture and
 # the cross compiler; NAME defaults to PLATFORM-kunit, TARGETS to the
 # platform's boot image and the modules when the config has them.
@@ -39,6 +40,20 @@ kmake() {
 	make -C "$TREE" O="$out" ARCH="$arch" CROSS_COMPILE="$cross" "${llvm[@]}" CC="$cc" \
 		HOSTCC="$hostcc" "${tools[@]}" "$@"
 }
+
+# MODULES_ONLY=1: the harness's modules (harness/modules/) against the
+# kernel already built in the folder, into NAME/noncontig-modules/; copied
+# with their dates, so that an unchanged module is not rebuilt
+if [ -n "${MODULES_ONLY:-}" ]; then
+	grep -qx 'CONFIG_MODULES=y' "$out/.config" 2>/dev/null ||
+		die "$name: no kernel with module support in $out"
+	mods=$out/noncontig-modules
+	mkdir -p "$mods"
+	cp -p "$TOP"/harness/modules/* "$mods/"
+	logged "$LOGS/build-$name-modules.log" kmake M="$mods" modules
+	stage build "$name: harness modules built ($(cd "$mods" && echo *.ko))"
+	exit 0
+fi
 
 # the tree as this build reads it, kept with the folder once the build
 # succeeded: what harness/outcache.py needs to reuse the folder in a later
