@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build the base and every patch of the series on its own, on x86_64 and on
 # arm64, with the KUnit kernels' fragments at that commit (kunit_frags in
-# lib.sh: the minimal QEMU configs, config/bisect.config, the fault module
-# and the tree's .kunitconfig once a patch adds them), images and modules.
+# lib.sh: the minimal QEMU configs, config/bisect.config and the tree's
+# .kunitconfig once a patch adds it), images and modules.
 # One line per commit and architecture ('bisect: ok|FAIL ARCH: SUBJECT');
 # exits non-zero if any build fails.
 # The builds from the first commit that changes a header under include/
@@ -34,7 +34,7 @@ build_at() {
 	local arch=$1 folder=$2 log=$3 frags
 	mapfile -t frags < <(kunit_frags "$arch")
 	load_platform "$arch"
-	# modules too: the fault test module is one from patch 10 on
+	# modules too: the harness's modules build against the last one
 	NONCONTIG_OWN_DATES=$([ "$folder" = kunit ] || echo 1) PLATFORM=$arch \
 		TARGETS="${P_image##*/} modules" "$TOP/harness/build.sh" "$arch-$folder" \
 		"${frags[@]}" >"$log" 2>&1

@@ -15,14 +15,16 @@ log=$LOGS/hardened.log
 frags=("$TOP/config/x86_64-qemu.config" "$TOP/config/kunit-needs.config"
        "$TREE/lib/tests/.kunitconfig" "$TOP/config/hardened.config")
 if [ -z "${NO_BUILD:-}" ]; then
-	if ! TARGETS="bzImage modules" "$TOP/harness/build.sh" "$name" "${frags[@]}" >&2; then
-		echo "hardened-build: FAIL (log: $LOGS/build-$name.log)"
+	if ! TARGETS="bzImage modules" "$TOP/harness/build.sh" "$name" "${frags[@]}" >&2 ||
+	   ! MODULES_ONLY=1 "$TOP/harness/build.sh" "$name" >&2; then
+		echo "hardened-build: FAIL (log: $LOGS/build-$name.log, $LOGS/build-$name-modules.log)"
 		exit 1
 	fi
 	echo "hardened-build: ok   KASAN, kmemleak, lockdep, DEBUG_VM, fault injection"
 fi
 [ -z "${BUILD_ONLY:-}" ] || exit 0
-module=$out/lib/tests/dma_noncontig_faults_kunit.ko
+module=$out/noncontig-modules/dma_noncontig_faults_kunit.ko
+[ -f "$module" ] || { echo "hardened-build: FAIL no fault test module in $out/noncontig-modules"; exit 1; }
 "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
 	"$TOP/harness/hardened-init.sh" "$module" >&2
 stage boot "hardened kernel, IOMMU on, three NUMA nodes and DIMMs, KUnit suites then fault phases" >&2

@@ -379,9 +379,6 @@ kunit_frags() {
 			echo "$TOP/config/$f"
 		done
 	fi
-	if grep -qx 'config DMA_NONCONTIG_FAULTS_KUNIT_TEST' "$TREE/lib/Kconfig.debug"; then
-		echo "$TOP/config/faults-module.config"
-	fi
 	if [ -f "$TREE/lib/tests/.kunitconfig" ]; then
 		echo "$TREE/lib/tests/.kunitconfig"
 	fi
