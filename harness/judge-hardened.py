@@ -29,10 +29,10 @@ TAG = "noncontig-hardened: "
 # phase -> the paths its armed fault points reach: calls must fail there
 PHASES = {"page_alloc": ("direct", "iommu"), "slab": ("direct", "iommu"),
           "iova": ("iommu",), "map": ("iommu",), "all": ("direct", "iommu")}
-# the debug suite's five deliberate errors: a free with the wrong size, with
+# the debug suite's six deliberate errors: a free with the wrong size, with
 # the wrong direction, through the wrong function, a sync in the wrong
-# direction and the free of a foreign table
-EXPECTED_DMA_API_ERRORS = 5
+# direction, the free of a foreign table and a second free
+EXPECTED_DMA_API_ERRORS = 6
 FAULTS = re.compile(r"faults: (\w+): (\d+) calls, (\d+) allocations failed, "
                     r"(\d+) vmaps failed, (\d+) bad buffers")
 LOST = re.compile(r"faults: (\w+): (-?\d+) pages and (-?\d+) KiB slab not back; "
