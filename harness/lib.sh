@@ -88,7 +88,9 @@ export_to() {
 	n=$(tgit rev-list --count base..series)
 	[ "$n" -gt 0 ] || return 0
 	tgit config branch.series.description "$(cat "$SERIES/cover-letter.txt")"
-	prev_series && rd=(--range-diff=$PREV_REF-base..$PREV_REF)
+	# creation factor 80: pairs the dma-iommu patch with its previous
+	# version, which the default (60) shows as dropped and added anew
+	prev_series && rd=(--range-diff=$PREV_REF-base..$PREV_REF --creation-factor=80)
 	# the cover letter is from the series' author, not the harness
 	GIT_COMMITTER_NAME=$(tgit log -1 --format=%an series) \
 	GIT_COMMITTER_EMAIL=$(tgit log -1 --format=%ae series) \
