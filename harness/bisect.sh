@@ -49,10 +49,11 @@ rm -f "$LOGS/bisect-dates.log"
 # Building is not enough: at the commit that first makes dma-iommu's
 # methods reachable, boot the suites that drive that path on arm64 (SMMUv3),
 # where a wrong cache maintenance faults: the edu round trip and the cache
-# suite, whose untrusted non-coherent edu is the case a sync through an
-# entry's missing DMA address gets wrong.  The test patches are picked onto
-# that commit (the suites later patches add are filtered out; they test
-# what the commit does not have yet).  The kernel is built in the arm64
+# suite (the harness's cache module, which the boot's /init loads without
+# the invasive one), whose untrusted non-coherent edu is the case a sync
+# through an entry's missing DMA address gets wrong.  The test patches are
+# picked onto that commit (the suites later patches add are filtered out;
+# they test what the commit does not have yet).  The kernel is built in the arm64
 # KUnit kernel's folder right after that commit's own build there, so that
 # only the picked tests recompile (a folder of its own compiled a whole
 # kernel more on a cold cache), and the walk then goes on from it: the
@@ -72,7 +73,7 @@ reach_boot() {
 	rm -f "$log.pick"
 	tgit checkout -q --detach "$reach"
 	picked=ok
-	for t in $(tgit rev-list --reverse "$reach..series" -- lib/tests/dma_noncontig_kunit.c); do
+	for t in $(tgit rev-list --reverse "$reach..series" -- lib/tests/); do
 		tgit cherry-pick --allow-empty "$t" >>"$log.pick" 2>&1 || { picked=; tgit cherry-pick --abort 2>/dev/null; break; }
 	done
 	mapfile -t frags < <(kunit_frags arm64)
@@ -85,7 +86,7 @@ reach_boot() {
 		echo "bisect: FAIL arm64 boot: build at '$subject' (log: $log.build, $LOGS/build-arm64-kunit.log)"
 		status=1
 	else
-		PLATFORM=arm64 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-kunit/reach-init.cpio.gz" >>"$log.build" 2>&1
+		PLATFORM=arm64 NO_INVASIVE=1 "$TOP/harness/kunit-initramfs.sh" "$BUILD/out/arm64-kunit/reach-init.cpio.gz" >>"$log.build" 2>&1
 		result="QEMU failed"
 		if PLATFORM=arm64 QEMU_INITRD=$BUILD/out/arm64-kunit/reach-init.cpio.gz \
 			"$TOP/harness/qemu.sh" "$kernel" on "$log" 'kunit.filter_glob=dma_noncontig_[ce]*' &&

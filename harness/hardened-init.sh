@@ -1,7 +1,8 @@
 #!/bin/busybox sh
 # /init of the hardened boot (see hardened.sh).  The built-in KUnit suites
-# have run by now under the sanitizers; this script reads what DMA-API debug
-# and kmemleak found, then loads the fault test module once per fault point
+# have run by now under the sanitizers; this script loads the invasive test
+# module (its suites run under them too), reads what DMA-API debug and
+# kmemleak found, then loads the fault test module once per fault point
 # with that point armed, and powers off.  Every line the judge reads starts
 # with "noncontig-hardened:".
 /bin/busybox --install -s /bin
@@ -28,6 +29,8 @@ leaks() {
 }
 
 say "init started"
+insmod /dma_noncontig_invasive_kunit.ko || say "invasive: FAIL the module did not load"
+say "invasive tests done"
 say "dma-api errors after the KUnit suites: $(cat $D/dma-api/error_count)"
 leaks "after the KUnit suites"
 echo clear > $D/kmemleak

@@ -23,10 +23,12 @@ if [ -z "${NO_BUILD:-}" ]; then
 	echo "hardened-build: ok   KASAN, kmemleak, lockdep, DEBUG_VM, fault injection"
 fi
 [ -z "${BUILD_ONLY:-}" ] || exit 0
-module=$out/noncontig-modules/dma_noncontig_faults_kunit.ko
-[ -f "$module" ] || { echo "hardened-build: FAIL no fault test module in $out/noncontig-modules"; exit 1; }
+modules=("$out"/noncontig-modules/dma_noncontig_{invasive,faults}_kunit.ko)
+for module in "${modules[@]}"; do
+	[ -f "$module" ] || { echo "hardened-build: FAIL no $(basename "$module") in $out/noncontig-modules"; exit 1; }
+done
 "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
-	"$TOP/harness/hardened-init.sh" "$module" >&2
+	"$TOP/harness/hardened-init.sh" "${modules[@]}" >&2
 stage boot "hardened kernel, IOMMU on, three NUMA nodes and DIMMs, KUnit suites then fault phases" >&2
 # Two NUMA nodes of 512 MiB, one vCPU (socket) each: the node tests place a
 # device on each node and check where its pages come from.

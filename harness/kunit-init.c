@@ -9,8 +9,10 @@
  * an IOMMU gathers pages into several CPU entries, the fallback is one
  * chunk, at its physical address unless DMA ops translate it).  DMA-API
  * debug prints only its first
- * error, so then read how many it counted in all, print it for the judge and
- * power off.  Built with the kernel tree's nolibc, for any architecture
+ * error, so at the end read how many it counted in all, print it for the
+ * judge and power off.  First of all, load the harness's KUnit modules
+ * that the initramfs holds (harness/modules/dma_noncontig_*_kunit.c: their
+ * suites run as they load).  Built with the kernel tree's nolibc, for any architecture
  * it has, without a C library:
  *   CC -Os -static -nostdlib -I TREE/tools/include/nolibc -I HEADERS kunit-init.c -lgcc
  * and elsewhere statically against the platform's C library
@@ -198,6 +200,25 @@ static void mmap_module(void)
 	close(fd);
 }
 
+/*
+ * Load a KUnit test module of the harness, if the initramfs has it: its
+ * suites run before the call returns.  They bind edu for each suite and let
+ * it go after, so they come before the mmap test module, which keeps it
+ * (the kernel has no module unloading).
+ */
+static void test_module(const char *path)
+{
+	long ret;
+	int fd;
+
+	fd = open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return;
+	ret = my_syscall3(__NR_finit_module, fd, "", 0);
+	close(fd);
+	say(path, ret ? ": FAIL the module did not load" : ": loaded");
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	char buf[32], *count = "unreadable";
@@ -211,6 +232,8 @@ int main(int argc, char **argv, char **envp)
 	if (mount("sysfs", "/sys", "sysfs", 0, NULL) ||
 	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
 		say("cannot mount debugfs", "");
+	test_module("/dma_noncontig_invasive_kunit.ko");
+	test_module("/dma_noncontig_cache_kunit.ko");
 	mmap_module();
 	say_traced_allocs();
 	fd = open("/sys/kernel/debug/dma-api/error_count", O_RDONLY, 0);

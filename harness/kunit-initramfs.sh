@@ -2,9 +2,9 @@
 # The initramfs of the KUnit boots: one static /init (kunit-init.c, built
 # with the tree's nolibc for the target architecture, so no C library or
 # busybox of that architecture is needed) that prints DMA-API debug's error
-# count after the built-in suites and powers off; and the mmap test module
-# when the kernel was built with it, for /init to load and map.
-#   [PLATFORM=x86_64|arm64|i386|...] kunit-initramfs.sh OUT.cpio.gz
+# count after the built-in suites and powers off; and the harness's test
+# modules when the kernel can load them, for /init to load.
+#   [PLATFORM=x86_64|arm64|i386|...] [NO_INVASIVE=1] kunit-initramfs.sh OUT.cpio.gz
 . "$(dirname "$0")/lib.sh"
 
 out=$1
@@ -32,14 +32,16 @@ else
 		"$TOP/harness/kunit-init.c" ||
 		die "kunit-init.c does not build for $arch against its C library ($P_libc)"
 fi
-# the mmap test module (harness/modules/; kunit-init.c loads it from the
-# initramfs's root), built against the kernel next to OUT when that kernel
+# the mmap test, cache test and (unless NO_INVASIVE is set) invasive test
+# modules (harness/modules/; kunit-init.c loads them from the initramfs's
+# root), built against the kernel next to OUT when that kernel
 # loads modules and its tree has the API
 extra=()
 kdir=$(dirname "$out")
 if grep -qx 'CONFIG_MODULES=y' "$kdir/.config" 2>/dev/null &&
 	grep -q 'dma_mmap_noncontiguous(' "$TREE/include/linux/dma-mapping.h"; then
 	MODULES_ONLY=1 PLATFORM=${PLATFORM:-x86_64} "$TOP/harness/build.sh" "$(basename "$kdir")" >&2
-	extra+=("$kdir/noncontig-modules/dma_noncontig_mmap_test.ko")
+	extra+=("$kdir"/noncontig-modules/dma_noncontig_{mmap_test,cache_kunit}.ko)
+	[ -n "${NO_INVASIVE:-}" ] || extra+=("$kdir/noncontig-modules/dma_noncontig_invasive_kunit.ko")
 fi
 INITRAMFS_BUSYBOX=0 "$TOP/harness/initramfs.sh" "$out" "$init" "${extra[@]}" >&2
