@@ -58,42 +58,6 @@
 #include "dma_noncontig_iova_count.h"
 #include "dma_noncontig_usage.h"
 
-/*
- * Kernel functions a module cannot call, found through kallsyms (whose
- * lookup is not exported either: a kprobe resolves its address).  Not on
- * powerpc64, where a kprobe's address skips the function's TOC set-up:
- * there the cases that need them skip, or do without.
- */
-static void (*drain_all_pages_fn)(struct zone *zone);
-static void (*lru_add_drain_fn)(void);
-static unsigned long (*vmalloc_nr_pages_fn)(void);
-static struct mm_struct *(*mm_alloc_fn)(void);
-static void (*arch_pick_mmap_layout_fn)(struct mm_struct *mm,
-					struct rlimit *rlim_stack);
-
-static void find_kernel_functions(void)
-{
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-	unsigned long (*lookup)(const char *name);
-
-	if (IS_ENABLED(CONFIG_PPC64) || drain_all_pages_fn ||
-	    register_kprobe(&kp))
-		return;
-	lookup = (void *)kp.addr;
-	unregister_kprobe(&kp);
-	drain_all_pages_fn = (void *)lookup("drain_all_pages");
-	lru_add_drain_fn = (void *)lookup("lru_add_drain");
-	vmalloc_nr_pages_fn = (void *)lookup("vmalloc_nr_pages");
-	mm_alloc_fn = (void *)lookup("mm_alloc");
-	arch_pick_mmap_layout_fn = (void *)lookup("arch_pick_mmap_layout");
-}
-
-/* Give @zone's (or every zone's) per-CPU lists back to the buddy lists. */
-static void drain_pages(struct zone *zone)
-{
-	if (drain_all_pages_fn)
-		drain_all_pages_fn(zone);
-}
 
 /* Put this CPU's pages waiting to join an LRU list on it. */
 static void drain_lru(void)
@@ -137,16 +101,6 @@ static struct zone *zone_after(struct zone *zone)
 /* Repetitions that turn a one-page leak per cycle into a visible one. */
 #define LEAK_CYCLES		16
 
-/*
- * Let deferred frees happen: lazily unmapped vmap areas, and buffers and
- * IOMMU page tables waiting in the flush queue (its timer runs every
- * 10 ms).
- */
-static void settle(void)
-{
-	vm_unmap_aliases();
-	msleep(50);
-}
 
 /* Pages in use (dma_noncontig_usage.h) once deferred frees are done */
 static long settled_pages_in_use(void)
@@ -216,94 +170,6 @@ static int watch_orders(void)
 	return register_kprobe(&alloc_pages_probe);
 }
 
-/*
- * Take every free block of @min_order and up, hold every other run of @run
- * pages of it and give the rest back: what comes back cannot merge beyond
- * @run pages, since its buddies are held.  Returns whether anything was
- * free.
- */
-static bool hold_alternate_runs(struct list_head *held,
-				unsigned int min_order, unsigned int run)
-{
-	unsigned int order, i;
-	struct page *page;
-	bool took = false;
-
-	for (order = MAX_ORDER - 1; order >= min_order; order--) {
-		while ((page = alloc_pages(GFP_NOWAIT | __GFP_NOWARN, order))) {
-			split_page(page, order);
-			for (i = 0; i < (1U << order); i++) {
-				if (i & run)
-					list_add(&page[i].lru, held);
-				else
-					__free_page(page + i);
-			}
-			took = true;
-		}
-	}
-	return took;
-}
-
-/*
- * Blocks of PAGE_ALLOC_COSTLY_ORDER (8 MiB of them) left free while memory
- * is fragmented: allocations of a few pages elsewhere in the kernel (KASAN's
- * stack depot takes order 2 without __GFP_NORETRY, slab caches and
- * kmemleak's metadata grow by order-3 slabs) must not find memory exhausted
- * and call the OOM killer.  Their buddies are held, so that they cannot
- * merge: the buffers under test, built from order 0 and from their
- * IOMMU's page sizes, get one entry per block they take from the reserve.
- */
-#define FRAGMENT_RESERVE	256
-#define RESERVE_ORDER		(PAGE_ALLOC_COSTLY_ORDER + 1)
-
-/*
- * Hold every free block of order 1 and up, then give back every other page
- * of each: what is left free is single pages whose buddies we hold, and the
- * reserve above.  Pages freed later would merge into blocks again: first
- * let deferred frees happen and drain every CPU's lists of free pages.
- */
-static void fragment_memory(struct list_head *held)
-{
-	struct page *page, *next;
-	LIST_HEAD(reserve);
-	unsigned int i;
-
-	settle();
-	drain_pages(NULL);
-	for (i = 0; i < FRAGMENT_RESERVE; i++) {
-		page = alloc_pages(GFP_NOWAIT | __GFP_NOWARN, RESERVE_ORDER);
-		if (!page)
-			break;
-		list_add(&page->lru, &reserve);
-	}
-	while (hold_alternate_runs(held, 1, 1))
-		;
-	list_for_each_entry_safe(page, next, &reserve, lru) {
-		list_del(&page->lru);
-		split_page(page, RESERVE_ORDER);
-		for (i = 0; i < BIT(RESERVE_ORDER); i++) {
-			if (i < BIT(RESERVE_ORDER - 1))
-				__free_page(page + i);
-			else
-				list_add(&page[i].lru, held);
-		}
-	}
-}
-
-/*
- * Give the held pages back and drain every CPU's lists of free pages, so
- * that they merge into large blocks again for the tests that follow.
- */
-static void unfragment_memory(struct list_head *held)
-{
-	struct page *page, *next;
-
-	list_for_each_entry_safe(page, next, held, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
-	drain_pages(NULL);
-}
 
 /* Whether the IOMMU in front of @dev has any of the page sizes @sizes. */
 static bool iommu_has_page_size(struct device *dev, unsigned long sizes)
