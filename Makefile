@@ -3,7 +3,7 @@
 # tier of tests; 'make check-all' runs every test, as CI does).
 
 H := harness
-.PHONY: run check check-all deps tree apply rebase export verify build kunit boot robot checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench bench-profile irqsoff clean help
+.PHONY: run check check-all deps tree apply rebase export verify build kunit boot robot robot-kunit checkpatch kerneldoc callers callers-run distro nodma bisect selftest hardened bench bench-profile irqsoff clean help
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -18,7 +18,8 @@ check:
 	@$(H)/check.sh quick
 
 ## check-all  every test: the quick tier, the !HAS_DMA stubs, the bisect, KUnit on every
-##            platform, the hardened kernel, Debian's configs (distro), robot
+##            platform, the hardened kernel, Debian's configs (distro), robot,
+##            the suite in KUNIT_ALL_TESTS kernels without edu (robot-kunit)
 check-all:
 	@$(H)/check.sh all
 
@@ -66,12 +67,14 @@ boot: apply
 ## distro     Debian's amd64 config, W=1, against the unmodified Debian tree
 ## robot      the kernel test robot's checks against the base: clang W=1 (x86_64,
 ##            arm64), sparse C=2, coccicheck on the touched files (after callers)
+## robot-kunit  the suite as a robot runs it: KUNIT_ALL_TESTS kernels (x86_64, arm64)
+##            booted without edu and without user space
 ## nodma      compile the !CONFIG_HAS_DMA stubs (UML)
 ## bisect     build every patch of the series on its own
 ## selftest   the harness's own tests
 ## hardened   KUnit under KASAN/kmemleak/lockdep, then the fault-injection phases
 # Each of these needs the series applied and runs harness/<target>.sh.
-ON_SERIES := checkpatch kerneldoc callers callers-run distro robot nodma bisect selftest hardened
+ON_SERIES := checkpatch kerneldoc callers callers-run distro robot robot-kunit nodma bisect selftest hardened
 $(ON_SERIES): apply
 	@$(H)/$@.sh
 

@@ -24,7 +24,14 @@ if [ -z "${NO_BUILD:-}" ]; then
 	fi
 fi
 initrd=$out/kunit-init.cpio.gz
-PLATFORM=$platform "$TOP/harness/kunit-initramfs.sh" "$initrd"
+if ! PLATFORM=$platform "$TOP/harness/kunit-initramfs.sh" "$initrd"; then
+	# no initramfs (the harness's modules or /init did not build): every
+	# boot of the platform fails, each with its line
+	for mode in "${modes[@]}"; do
+		echo "kunit-$P_label-$mode: FAIL no initramfs (log: $LOGS/build-$name-modules.log)"
+	done
+	exit 1
+fi
 status=0
 for mode in "${modes[@]}"; do
 	log=$LOGS/kunit-$P_label-$mode.log

@@ -248,6 +248,7 @@ done
 summary+=("$(printf 'kunit        builds: %s' "$(IFS=,; echo "${times[*]}" | sed 's/,/, /g')")")
 full && tally distro "$TOP/harness/distro.sh"
 full && tally robot "$TOP/harness/robot.sh"
+full && tally robot-kunit "$TOP/harness/robot-kunit.sh"
 
 t0=$(date +%s)
 stage check "the boots the lane has not started"

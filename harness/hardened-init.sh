@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # /init of the hardened boot (see hardened.sh).  The built-in KUnit suites
-# have run by now under the sanitizers; this script loads the invasive test
-# module (its suites run under them too), reads what DMA-API debug and
+# have run by now under the sanitizers; this script loads the invasive and
+# cache test modules (their suites run under them too), reads what DMA-API debug and
 # kmemleak found, then loads the fault test module once per fault point
 # with that point armed, and powers off.  Every line the judge reads starts
 # with "noncontig-hardened:".
@@ -30,6 +30,7 @@ leaks() {
 
 say "init started"
 insmod /dma_noncontig_invasive_kunit.ko || say "invasive: FAIL the module did not load"
+insmod /dma_noncontig_cache_kunit.ko || say "cache: FAIL the module did not load"
 say "invasive tests done"
 say "dma-api errors after the KUnit suites: $(cat $D/dma-api/error_count)"
 leaks "after the KUnit suites"

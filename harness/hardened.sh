@@ -23,7 +23,7 @@ if [ -z "${NO_BUILD:-}" ]; then
 	echo "hardened-build: ok   KASAN, kmemleak, lockdep, DEBUG_VM, fault injection"
 fi
 [ -z "${BUILD_ONLY:-}" ] || exit 0
-modules=("$out"/noncontig-modules/dma_noncontig_{invasive,faults}_kunit.ko)
+modules=("$out"/noncontig-modules/dma_noncontig_{invasive,cache,faults}_kunit.ko)
 for module in "${modules[@]}"; do
 	[ -f "$module" ] || { echo "hardened-build: FAIL no $(basename "$module") in $out/noncontig-modules"; exit 1; }
 done

@@ -1205,10 +1205,30 @@ static void memory_test_exit(struct kunit *test)
 }
 #endif
 
+/*
+ * A small table shares its allocation with the sg_table, and its entries
+ * must still be aligned for their dma_addr_t: with 64-bit DMA addresses on
+ * a 32-bit kernel (ARM LPAE) a scatterlist needs 8 bytes of alignment, and
+ * the 12-byte sg_table's end has only 4.
+ */
+static void direct_table_entries_are_aligned(struct kunit *test)
+{
+	struct device *dev = &test_pdev->dev;
+	struct sg_table *sgt;
+
+	sgt = dma_alloc_noncontiguous(dev, PAGE_SIZE, DMA_BIDIRECTIONAL,
+				      GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, (unsigned long)sgt->sgl %
+			      __alignof__(struct scatterlist), 0UL);
+	dma_free_noncontiguous(dev, PAGE_SIZE, sgt, DMA_BIDIRECTIONAL);
+}
+
 static struct kunit_case direct_cases[] = {
 	KUNIT_CASE(direct_free_returns_every_page),
 	KUNIT_CASE(direct_refused_calls_allocate_nothing),
 	KUNIT_CASE(direct_wrong_size_free_frees_the_buffer),
+	KUNIT_CASE(direct_table_entries_are_aligned),
 	KUNIT_CASE(direct_caller_zero_is_done_once),
 	KUNIT_CASE(direct_costly_chunk_reclaims_like_dma_alloc_pages),
 	KUNIT_CASE(direct_pages_from_device_node),
@@ -1744,16 +1764,19 @@ static void iommu_refused_calls_allocate_nothing(struct kunit *test)
 }
 
 /*
- * The round trip of the kernel's suite, with a source buffer that surely
- * spans several CPU entries: only single pages are left free (and the
- * reserve's blocks, which cannot merge), so no two of its pages are
- * physically contiguous, and the transfers cross entry boundaries.
+ * A round trip across CPU entries: only single pages are left free (and the
+ * reserve's blocks, which cannot merge), so no two pages of the source are
+ * physically contiguous; edu copies 2 KiB across each of its first entry
+ * boundaries into its memory and from there into a second buffer.
  */
 static void iommu_round_trip_across_entries(struct kunit *test)
 {
-	struct sg_table *src, *dst;
-	size_t size = SZ_64K;
+	struct sg_table *src = NULL, *dst = NULL;
+	size_t size = SZ_64K, end = 0, offs[4];
+	u8 *s = NULL, *d = NULL;
+	struct scatterlist *sg;
 	struct device *dev;
+	int i, n = 0;
 	LIST_HEAD(held);
 
 	require_iommu(test);
@@ -1765,21 +1788,112 @@ static void iommu_round_trip_across_entries(struct kunit *test)
 				      0);
 	unfragment_memory(&held);
 	if (src && dst) {
-		KUNIT_EXPECT_GT(test, src->orig_nents, 1U);
-		edu_round_trip(test, &edu, src, dst, size);
+		s = dma_vmap_noncontiguous(dev, size, src);
+		d = dma_vmap_noncontiguous(dev, size, dst);
 	}
-	KUNIT_EXPECT_NOT_NULL(test, src);
-	KUNIT_EXPECT_NOT_NULL(test, dst);
+	if (s && d) {
+		KUNIT_EXPECT_GT(test, src->orig_nents, 1U);
+		fill_pattern(s, size, 7);
+		dma_sync_sgtable_for_device(dev, src, DMA_TO_DEVICE);
+		dma_sync_sgtable_for_device(dev, dst, DMA_FROM_DEVICE);
+		for_each_sgtable_sg(src, sg, i) {
+			end += sg->length;
+			if (end >= size || n == ARRAY_SIZE(offs))
+				break;
+			offs[n] = end - EDU_XFER / 2;
+			KUNIT_EXPECT_EQ(test, edu_dma(&edu, sg_dma_address(src->sgl) +
+						      offs[n], 0, EDU_XFER, false), 0);
+			KUNIT_EXPECT_EQ(test, edu_dma(&edu, sg_dma_address(dst->sgl) +
+						      offs[n], 0, EDU_XFER, true), 0);
+			n++;
+		}
+		/* a hung engine may still write: leave the buffers */
+		KUNIT_ASSERT_FALSE(test, edu.stuck);
+		dma_sync_sgtable_for_cpu(dev, dst, DMA_FROM_DEVICE);
+		invalidate_kernel_vmap_range(d, size);
+		for (i = 0; i < n; i++)
+			KUNIT_EXPECT_EQ_MSG(test, memcmp(s + offs[i], d + offs[i],
+							 EDU_XFER), 0,
+					    "transfer at offset %zu", offs[i]);
+		kunit_info(test, "%d transfers across the boundaries of %u CPU entries\n",
+			   n, src->orig_nents);
+	}
+	KUNIT_EXPECT_NOT_NULL(test, s);
+	KUNIT_EXPECT_NOT_NULL(test, d);
+	if (d)
+		dma_vunmap_noncontiguous(dev, d);
+	if (s)
+		dma_vunmap_noncontiguous(dev, s);
 	if (dst)
 		dma_free_noncontiguous(dev, size, dst, DMA_FROM_DEVICE);
 	if (src)
 		dma_free_noncontiguous(dev, size, src, DMA_TO_DEVICE);
 }
 
+/*
+ * Entries are maximal: physically contiguous pages share one entry, so no
+ * entry starts where the one before it ends.
+ */
+static void iommu_contiguous_pages_share_an_entry(struct kunit *test)
+{
+	struct scatterlist *sg, *prev = NULL;
+	struct sg_table *sgt;
+	struct device *dev;
+	int i;
+
+	require_iommu(test);
+	dev = &edu.pdev->dev;
+	sgt = dma_alloc_noncontiguous(dev, SZ_1M, DMA_BIDIRECTIONAL,
+				      GFP_KERNEL, DMA_ATTR_ALLOC_SINGLE_PAGES);
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	for_each_sgtable_sg(sgt, sg, i) {
+		if (prev)
+			KUNIT_EXPECT_NE(test, sg_phys(sg),
+					sg_phys(prev) + prev->length);
+		prev = sg;
+	}
+	kunit_info(test, "1 MiB of single pages in %u CPU entries\n",
+		   sgt->orig_nents);
+	dma_free_noncontiguous(dev, SZ_1M, sgt, DMA_BIDIRECTIONAL);
+}
+
+/*
+ * Pages given back dirty must come back zeroed to the next allocation.  A
+ * flush queue gives them back within 10 ms: wait for it between rounds, so
+ * that the second round may get the first one's pages.
+ */
+static void iommu_reused_pages_are_zeroed(struct kunit *test)
+{
+	size_t size = SZ_4M;
+	struct sg_table *sgt;
+	struct device *dev;
+	void *vaddr;
+	int round;
+
+	require_iommu(test);
+	dev = &edu.pdev->dev;
+	for (round = 0; round < 2; round++) {
+		sgt = dma_alloc_noncontiguous(dev, size, DMA_BIDIRECTIONAL,
+					      GFP_KERNEL, 0);
+		KUNIT_ASSERT_NOT_NULL(test, sgt);
+		vaddr = dma_vmap_noncontiguous(dev, size, sgt);
+		KUNIT_EXPECT_NOT_NULL(test, vaddr);
+		if (vaddr) {
+			KUNIT_EXPECT_TRUE(test, buffer_is_zero(vaddr, size));
+			memset(vaddr, 0x5a, size);
+			dma_vunmap_noncontiguous(dev, vaddr);
+		}
+		dma_free_noncontiguous(dev, size, sgt, DMA_BIDIRECTIONAL);
+		msleep(50);
+	}
+}
+
 static struct kunit_case iommu_cases[] = {
 	KUNIT_CASE(iommu_fragmented_memory_gives_many_cpu_entries),
 	KUNIT_CASE(iommu_single_pages_attr_allocates_single_pages),
 	KUNIT_CASE(iommu_only_page_size_orders),
+	KUNIT_CASE(iommu_contiguous_pages_share_an_entry),
+	KUNIT_CASE(iommu_reused_pages_are_zeroed),
 	KUNIT_CASE(iommu_chunks_largest_first_and_aligned),
 	KUNIT_CASE(iommu_bookkeeping_is_the_table_alone),
 	KUNIT_CASE(iommu_free_returns_every_page),
@@ -1902,9 +2016,46 @@ static void debug_reports_free_of_foreign_table(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_api_errors(), errors + 1);
 }
 
+/* A device nobody gave a DMA mask cannot be served. */
+static void args_device_without_mask_is_refused(struct kunit *test)
+{
+	struct device *dev = &test_pdev->dev;
+	u64 mask = dev->coherent_dma_mask;
+	struct sg_table *sgt;
+
+	dev->coherent_dma_mask = 0;
+	sgt = dma_alloc_noncontiguous(dev, PAGE_SIZE, DMA_TO_DEVICE,
+				      GFP_KERNEL, 0);
+	dev->coherent_dma_mask = mask;
+	KUNIT_EXPECT_NULL(test, sgt);
+	if (sgt)
+		dma_free_noncontiguous(dev, PAGE_SIZE, sgt, DMA_TO_DEVICE);
+}
+
+/* A sync in another direction than the buffer's is reported. */
+static void debug_reports_sync_with_wrong_direction(struct kunit *test)
+{
+	struct device *dev = &test_pdev->dev;
+	long errors = dma_api_errors();
+	struct sg_table *sgt;
+
+	if (errors < 0)
+		kunit_skip(test, "needs DMA-API debug and debugfs");
+
+	sgt = dma_alloc_noncontiguous(dev, (16 * PAGE_SIZE), DMA_FROM_DEVICE,
+				      GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, sgt);
+	dma_sync_sgtable_for_cpu(dev, sgt, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_api_errors(), errors + 1);
+	dma_free_noncontiguous(dev, (16 * PAGE_SIZE), sgt, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, dma_api_errors(), errors + 1);
+}
+
 static struct kunit_case misuse_cases[] = {
+	KUNIT_CASE(args_device_without_mask_is_refused),
 	KUNIT_CASE(args_refused_in_hardirq),
 	KUNIT_CASE(debug_reports_free_of_foreign_table),
+	KUNIT_CASE(debug_reports_sync_with_wrong_direction),
 	{}
 };
 
