@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The series' suite as a test robot meets it on a machine of its own: a
 # kernel configured with KUNIT_ALL_TESTS and nothing that names the suite
-# (the platform's fragment, kunit-needs.config, config/robot-kunit.config),
+# (the platform's fragment and config/robot-kunit.config),
 # booted with the IOMMU on, without edu, without an initramfs and so
 # without the harness's modules or user space; KUnit powers the machine
 # off.  The boot runs the suite's suites alone (kunit.filter_glob): the
@@ -20,7 +20,7 @@ for p in "${platforms[@]}"; do
 	load_platform "$p"
 	name=$p-robot-kunit out=$BUILD/out/$name log=$LOGS/kunit-$p-robot.log
 	if ! PLATFORM=$p "$TOP/harness/build.sh" "$name" "$TOP/config/$P_config" \
-		"$TOP/config/kunit-needs.config" "$TOP/config/robot-kunit.config" >&2; then
+		"$TOP/config/robot-kunit.config" >&2; then
 		echo "robot-kunit-$p: FAIL build (log: $LOGS/build-$name.log)"
 		status=1
 		continue
