@@ -6,9 +6,9 @@ Usage: [NONCONTIG_PINS=FILE] judge-log.py KERNEL_TREE LOG LABEL [MARKER]
 With MARKER, KUnit results are read from the log up to the first line that
 contains it (a boot whose /init runs more tests after the ones to judge
 here); everything else is still judged over the whole log.  The suites of
-the modules /init loads count with the built-in ones, but kunit.py parse
-reads only up to /init's first line: it takes a module's suite, numbered
-anew, for a crash.
+the modules /init loads count with the built-in ones: kunit.py parse reads
+the built-in run's plan and stops there, so their results come from the
+counts below.
 
 Passes when KUnit ran exactly the tests pinned for LABEL in
 config/kunit-pins (how many, passed and skipped, and which path edu's round
@@ -60,8 +60,6 @@ ALLOWED_SITES = [("kernel/dma/mapping.c", ("dma_noncontig_args_ok+", "dma_alloc_
                   EXPECTED_WARNINGS),
                  ("kernel/dma/debug.c", ("check_unmap+", "debug_dma_free_noncontiguous+"),
                   [EXPECTED_DMA_API])]
-# /init's first line, on the KUnit boots and on the hardened one
-INIT_STARTED = re.compile(r"noncontig-(?:kunit|hardened): init started")
 DMA_API_ERR = re.compile(r"DMA-API: \S+ \S+: (.*)")
 FATAL = re.compile(r"(BUG:|kernel BUG at|Oops|Kernel panic|general protection fault|KASAN:|UBSAN:"
                    r"|WARNING: (?:possible|suspicious|inconsistent)|inconsistent lock state"
@@ -180,11 +178,11 @@ def main():
     text = log.read_text(errors="replace")
     problems = []
 
-    kunit_text = text
+    kunit_log, kunit_text = log, text
     if len(args) > 3:
+        kunit_log = Path(str(log) + ".kunit")
         kunit_text = text.split(args[3], 1)[0]
-    kunit_log = Path(str(log) + ".kunit")
-    kunit_log.write_text(INIT_STARTED.split(kunit_text, 1)[0])
+        kunit_log.write_text(kunit_text)
     parse = subprocess.run(
         [sys.executable, str(tree / "tools/testing/kunit/kunit.py"), "parse", str(kunit_log)],
         capture_output=True, text=True)

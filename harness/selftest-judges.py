@@ -111,17 +111,31 @@ DMAR_FAULT = ("[    3.0] DMAR: [DMA Write NO_PASID] Request device [00:03.0] fau
 SMMU_FAULT = "[    3.0] arm-smmu-v3 9050000.smmuv3: event 0x13 received:\n"
 
 
-def boot(wrong_size=True, fault="", **kw):
+def boot(wrong_size=True, fault="", module=(), without=(), **kw):
+    """A KUnit boot: the warnings, the built-in suites (ktap(**kw)), /init,
+    and the suites of MODULE, (name, [(case, ok)]), loaded by /init; the
+    expected warnings but those in WITHOUT."""
     log = ["[    0.500000] DMA-API: debugging enabled by kernel config",
            "[    0.600000] kmemleak: Kernel memory leak detector initialized (mem pool available: 15000)"]
     for w in EXPECTED:
-        log += warning(f"platform dma-noncontig-test: expect_refused+0x1/0x2: {w} 0")
+        if w not in without:
+            log += warning(f"platform dma-noncontig-test: expect_refused+0x1/0x2: {w} 0")
     if wrong_size:
         log += warning(WRONG_SIZE, "kernel/dma/debug.c:1000 check_unmap+0x1/0x2")
     log += [l.rstrip("\n") for l in [fault] if l]
     log += ktap(**kw)
-    log += ["noncontig-kunit: init started",
-            "[    4.000000] dma-noncontig-mmap: 64 KiB buffer in 3 CPU entries for 0000:00:03.0",
+    log += ["noncontig-kunit: init started"]
+    for n, (name, cases) in enumerate(module, 10):
+        good = sum(ok for _, ok in cases)
+        log += [T + "    KTAP version 1", T + f"    # Subtest: {name}", T + f"    1..{len(cases)}"]
+        for i, (case, ok) in enumerate(cases, 1):
+            log += [T + f"    # {case}: pass:{int(ok)} fail:{int(not ok)} skip:0 total:1",
+                    T + f"    {'ok' if ok else 'not ok'} {i} {case}"]
+        log += [T + f"# {name}: pass:{good} fail:{len(cases) - good} skip:0 total:{len(cases)}",
+                T + f"# Totals: pass:{good} fail:{len(cases) - good} skip:0 total:{len(cases)}",
+                T + f"{'ok' if good == len(cases) else 'not ok'} {n} {name}",
+                "noncontig-kunit: /dma_noncontig_invasive_kunit.ko: loaded"]
+    log += ["[    4.000000] dma-noncontig-mmap: 64 KiB buffer in 3 CPU entries for 0000:00:03.0",
             "noncontig-kunit: mmap: ok offsets 0, 3 and 15, every byte; past the end refused",
             "noncontig-kunit: alloc traced: 0000:00:03.0 dir=BIDIRECTIONAL dma_addr=fff00000 "
             "size=65536 phys_addrs={0x10a000,0x10c000,0x110000} "
@@ -149,7 +163,7 @@ FAILED = ["[    3.000000]     # faults_direct: EXPECTATION FAILED at lib/tests/x
 
 
 def hardened(kmemleak="0", init=True, failing_phase=None, injected=None, unhit=None,
-             skip_phase=None, suite_fails=None, dma_api_end=6):
+             skip_phase=None, suite_fails=None, dma_api_end=7):
     """The hardened boot: the KUnit suites, then /init's fault phases; the
     direct path's test fails in FAILING_PHASE; INJECTED maps a phase to its
     count of injected faults; UNHIT is (phase, path) where no call failed;
@@ -157,7 +171,8 @@ def hardened(kmemleak="0", init=True, failing_phase=None, injected=None, unhit=N
     text = boot().replace("[    5.000000] reboot: Power down\n", "")
     if not init:
         text = text.replace("kmemleak: Kernel memory leak detector initialized", "kmemleak: other")
-    out = [HTAG + "init started", HTAG + "dma-api errors after the KUnit suites: 6",
+    out = [HTAG + "init started", HTAG + "invasive tests done",
+           HTAG + "dma-api errors after the KUnit suites: 7",
            HTAG + f"kmemleak after the KUnit suites: {kmemleak}"]
     for phase, paths in (("page_alloc", ("direct", "iommu")), ("slab", ("direct", "iommu")),
                          ("iova", ("iommu",)), ("map", ("iommu",)), ("all", ("direct", "iommu"))):
@@ -273,6 +288,8 @@ def cases():
     dbg = boot(extra=[DEBUG_SUITE])
     wr = boot(extra=[WRITE_SUITE])
     renamed = good.replace("edu_round_trip", "edu_round_trip_again")
+    MASK = "noncontiguous DMA allocation for a device without a DMA mask"
+    modboot = boot(module=[("dma_noncontig_misuse", [("m1", True)])])
     real = (DATA / "kunit-x86_64-on.log").read_text()
     real_h = (DATA / "hardened-x86_64.log").read_text()
     real_con = (DATA / "callers-x86_64-on.log").read_text()
@@ -332,6 +349,20 @@ def cases():
             "kunit-synthetic: 4 tests: 4 passed"),
         log("judge_log_fails_another_warning_at_an_allowed_site_on_32_bit_arm", generic_other,
             "synthetic", 1, "unexpected warnings: kernel/dma/mapping.c dma_alloc_noncontiguous+0x1/0x2"),
+        # the suites of the modules /init loads count with the built-in ones
+        log("judge_log_counts_the_modules_suites", modboot, "synthetic-module", 0,
+            "kunit-synthetic-module: 5 tests: 5 passed, 0 failed"),
+        log("judge_log_fails_a_failed_case_in_a_module",
+            boot(module=[("dma_noncontig_misuse", [("m1", False)])]), "synthetic-module", 1,
+            "1 test(s) failed"),
+        log("judge_log_requires_the_module_suites_warning", boot(
+            module=[("dma_noncontig_misuse", [("m1", True)])], without=[MASK]), "synthetic-module", 1,
+            "expected warnings missing: " + MASK),
+        # the robot's boot: no module, so no warning of its suites
+        log("judge_log_needs_no_module_warning_without_the_module", boot(without=[MASK]),
+            "synthetic", 0, "kunit-synthetic: 4 tests: 4 passed"),
+        log("judge_log_requires_no_round_trip_without_edu", good, "synthetic-noedu", 1,
+            "edu's round trip took IOMMU path; pinned -"),
         log("judge_log_fails_a_missing_expected_warning",
             good.replace("with zone modifier", "with zone"), "synthetic", 1,
             "expected warnings missing: noncontiguous DMA allocation with zone modifier"),
@@ -434,11 +465,11 @@ def cases():
         hard("judge_hardened_requires_the_module_suites_verdict", hardened(suite_fails="slab"), 1,
              "faults-slab: FAIL 2/2 tests passed"),
         hard("judge_hardened_requires_every_deliberate_dma_api_error",
-             hardened().replace("dma-api errors after the KUnit suites: 6",
-                                "dma-api errors after the KUnit suites: 5"), 1,
-             "dma-api-debug: FAIL 5 errors counted after the debug suite (expected 6)"),
-        hard("judge_hardened_fails_a_dma_api_error_under_faults", hardened(dma_api_end=7), 1,
-             "dma-api-faults: FAIL 7 DMA-API errors at the end (expected 6: none from the faults)"),
+             hardened().replace("dma-api errors after the KUnit suites: 7",
+                                "dma-api errors after the KUnit suites: 6"), 1,
+             "dma-api-debug: FAIL 6 errors counted after the debug suite (expected 7)"),
+        hard("judge_hardened_fails_a_dma_api_error_under_faults", hardened(dma_api_end=8), 1,
+             "dma-api-faults: FAIL 8 DMA-API errors at the end (expected 7: none from the faults)"),
         # a failed phase names its first failed expectation, values included
         hard("judge_hardened_names_a_failed_expectation", hardened(failing_phase="all"), 1,
              "faults-all: FAIL 1/2 tests passed, 1000 calls, 200 failed, 100 faults injected, "
@@ -523,6 +554,13 @@ def cases():
 # Each check removed from a copy of its judge (judge, text, replacement)
 # and the case that must then go wrong.  The text must occur exactly once.
 MUTANTS = [
+    ("judge-log.py", 'if f"# Subtest: {suite}" in kunit_text for w in ws if w not in text]',
+     'if False for w in ws if w not in text]', "judge_log_requires_the_module_suites_warning"),
+    ("judge-log.py", '({pin[3]} if pin[3] != "-" else set())', '({pin[3]} if pin[3] != "-" else paths)',
+     "judge_log_requires_no_round_trip_without_edu"),
+    ("judge-log.py", 'counts, suites, with_totals = kernel_counts(kunit_text)',
+     'counts, suites, with_totals = kernel_counts(kunit_text.split("noncontig-kunit: init started")[0])',
+     "judge_log_fails_a_failed_case_in_a_module"),
     ("judge-log.py", 'problems.append("KUnit ran no suite")', "pass",
      "judge_log_fails_a_boot_that_ran_no_suite"),
     ("judge-log.py", "bad_errs = [e for e in errs if not e.startswith(EXPECTED_DMA_API)]",
@@ -623,6 +661,8 @@ def main():
     (scratch / PINS).write_text("synthetic 4 4 0 IOMMU 2 IOMMU\nsynthetic-debug 5 5 0 IOMMU 2 IOMMU\n"
                                 "synthetic-write 5 5 0 IOMMU 2 IOMMU\n"
                                 "synthetic-nocases 4 4 0 IOMMU 2 IOMMU\nhardened 4 4 0 IOMMU -\n"
+                                "synthetic-module 5 5 0 IOMMU 2 IOMMU\n"
+                                "synthetic-noedu 4 4 0 - 2 IOMMU\n"
                                 # the real boots' pins when their logs were taken
                                 "real-on 83 77 6 IOMMU 5 IOMMU\n")
     (scratch / PINS_REAL_HARDENED).write_text("hardened 84 81 3 IOMMU -\n")
@@ -632,7 +672,8 @@ def main():
             "dma_noncontig_args.args_device_without_mask_is_refused", "dma_noncontig_edu.edu_round_trip"]
     names = {"synthetic": base, "hardened": base,
              "synthetic-debug": base + [f"{DEBUG_SUITE[0]}.{DEBUG_SUITE[1][0]}"],
-             "synthetic-write": base + [f"{WRITE_SUITE[0]}.{WRITE_SUITE[1][0]}"]}
+             "synthetic-write": base + [f"{WRITE_SUITE[0]}.{WRITE_SUITE[1][0]}"],
+             "synthetic-module": base + ["dma_noncontig_misuse.m1"], "synthetic-noedu": base}
     for d in (CASES, CASES_REAL_HARDENED):
         (scratch / d).mkdir(exist_ok=True)
         for label, n in names.items():
