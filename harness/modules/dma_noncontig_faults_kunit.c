@@ -2,9 +2,10 @@
 /*
  * KUnit test of noncontiguous DMA allocations under injected faults.
  *
- * Built out of tree against the patched kernel, with the suite's helpers
- * from its lib/tests/, and loaded by the hardened boot's /init, which arms
- * fault injection first: no place for it in a kernel test robot's run.
+ * Built out of tree against the patched kernel, with the harness's page
+ * and IOVA counting next to it, and loaded by the hardened boot's /init,
+ * which arms fault injection first: no place for it in a kernel test
+ * robot's run.
  *
  * Load it as a module once user space has armed fault injection with
  * task-filter set: fail_page_alloc and failslab, each on every allocation

@@ -5,30 +5,30 @@
  * the harness's QEMU boots after the built-in suites have run.  They take
  * the whole machine over: they fragment or pin most of free memory, fill
  * zones with page cache to drive reclaim, count leaked pages machine-wide,
- * kprobe the page allocator, the IOMMU driver's invalidations and the
- * architecture's cache maintenance, and run stress threads on every CPU.
+ * kprobe the page allocator and the IOMMU driver's invalidations, and run
+ * stress threads on every CPU.
  *
  *  - dma_noncontig_zones, first, before the others fragment memory: no
  *    table entry across a zone seam behind an IOMMU; vmap of highmem pages.
- *  - dma_noncontig_direct_memory: the fallback's leaks, its chunk's
- *    reclaim against dma_alloc_pages(), __GFP_ZERO done once, the device's
- *    NUMA node, refused calls and unservable sizes allocating nothing, and
- *    a free with the wrong size freeing the whole buffer.
+ *  - dma_noncontig_direct_memory: the fallback's leaks, refused calls and
+ *    unservable sizes allocating nothing, a free with the wrong size
+ *    freeing the whole buffer, the small table's alignment, __GFP_ZERO
+ *    done once, its chunk's reclaim against dma_alloc_pages(), the
+ *    device's NUMA node, and the chunk mapped decrypted only where
+ *    dma-direct decrypted it (x86).
  *  - dma_noncontig_iommu_memory: behind an IOMMU, on fragmented memory,
  *    with the page allocator's orders seen by a kprobe: many CPU entries,
- *    single pages, the IOMMU's page sizes, chunks largest first, the table
- *    as the only bookkeeping, leaks, every direction's access, running
- *    out part-way, invalidation before the pages go, a round trip across
- *    entries, and the fallback mapped decrypted only where dma-direct
- *    decrypted (x86).
- *  - dma_noncontig_misuse: refusal in hard interrupt context, and a free of
- *    a table the API never made (DMA-API debug's count).
+ *    single pages, the IOMMU's page sizes, maximal entries, chunks largest
+ *    first, the table as the only bookkeeping, leaks, stale data in reused
+ *    pages, every direction's access, running out part-way, invalidation
+ *    before the pages go, and a round trip across entries.
+ *  - dma_noncontig_misuse: a device without a DMA mask, refusal in hard
+ *    interrupt context, and DMA-API debug's count for a free of a table the
+ *    API never made and a sync in the wrong direction.
  *  - dma_noncontig_stress: two threads per CPU on each path for a second.
- *  - dma_noncontig_cache: cache maintenance for non-coherent devices,
- *    counted with kprobes on the architecture's sync functions.
  *
  * Built against the patched tree (make M=) with its lib/tests/ on the
- * include path, for the suite's device helpers.
+ * include path, for edu's register interface.
  */
 
 #include <kunit/test.h>
