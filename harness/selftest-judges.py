@@ -361,6 +361,10 @@ def cases():
         # the robot's boot: no module, so no warning of its suites
         log("judge_log_needs_no_module_warning_without_the_module", boot(without=[MASK]),
             "synthetic", 0, "kunit-synthetic: 4 tests: 4 passed"),
+        # under panic_on_warn the cases that would warn skip: no warning
+        log("judge_log_requires_no_warning_under_panic_on_warn",
+            "[    0.0] Kernel command line: console=ttyS0 panic_on_warn=1\n"
+            + boot(without=EXPECTED), "synthetic", 0, "kunit-synthetic: 4 tests: 4 passed"),
         log("judge_log_requires_no_round_trip_without_edu", good, "synthetic-noedu", 1,
             "edu's round trip took IOMMU path; pinned -"),
         log("judge_log_fails_a_missing_expected_warning",
@@ -554,8 +558,10 @@ def cases():
 # Each check removed from a copy of its judge (judge, text, replacement)
 # and the case that must then go wrong.  The text must occur exactly once.
 MUTANTS = [
-    ("judge-log.py", 'if f"# Subtest: {suite}" in kunit_text for w in ws if w not in text]',
-     'if False for w in ws if w not in text]', "judge_log_requires_the_module_suites_warning"),
+    ("judge-log.py", 'if f"# Subtest: {suite}" in kunit_text and not pow_boot',
+     'if False', "judge_log_requires_the_module_suites_warning"),
+    ("judge-log.py", 'if f"# Subtest: {suite}" in kunit_text and not pow_boot',
+     'if f"# Subtest: {suite}" in kunit_text', "judge_log_requires_no_warning_under_panic_on_warn"),
     ("judge-log.py", '({pin[3]} if pin[3] != "-" else set())', '({pin[3]} if pin[3] != "-" else paths)',
      "judge_log_requires_no_round_trip_without_edu"),
     ("judge-log.py", 'counts, suites, with_totals = kernel_counts(kunit_text)',

@@ -11,6 +11,7 @@
 
 #include <kunit/test.h>
 #include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/kprobes.h>
 #include <linux/vmalloc.h>
 #include <linux/platform_device.h>
@@ -45,6 +46,32 @@ static inline void fill_pattern(u8 *buf, size_t len, u8 seed)
 
 	for (i = 0; i < len; i++)
 		buf[i] = (u8)(i * 7 + seed + (i >> 12));
+}
+
+/*
+ * Offsets of 2 KiB transfers: the start, the end, and across the first
+ * CPU entry boundaries (or page boundaries when the buffer is one chunk).
+ */
+static inline unsigned int round_trip_offsets(struct sg_table *sgt,
+					      size_t size, size_t *offsets,
+					      unsigned int max)
+{
+	struct scatterlist *sg;
+	unsigned int n = 0;
+	size_t end = 0;
+	int i;
+
+	offsets[n++] = 0;
+	for_each_sgtable_sg(sgt, sg, i) {
+		end += sg->length;
+		if (end >= size || n == max - 1)
+			break;
+		offsets[n++] = end - EDU_XFER / 2;
+	}
+	for (end = PAGE_SIZE; n < max - 1 && end < size; end += PAGE_SIZE)
+		offsets[n++] = end - EDU_XFER / 2;
+	offsets[n++] = size - EDU_XFER;
+	return n;
 }
 
 /* The harness starts QEMU's edu with dma_mask=0xffffffff. */
