@@ -163,7 +163,7 @@ FAILED = ["[    3.000000]     # faults_direct: EXPECTATION FAILED at lib/tests/x
 
 
 def hardened(kmemleak="0", init=True, failing_phase=None, injected=None, unhit=None,
-             skip_phase=None, suite_fails=None, dma_api_end=7):
+             skip_phase=None, suite_fails=None, dma_api_end=8):
     """The hardened boot: the KUnit suites, then /init's fault phases; the
     direct path's test fails in FAILING_PHASE; INJECTED maps a phase to its
     count of injected faults; UNHIT is (phase, path) where no call failed;
@@ -172,7 +172,7 @@ def hardened(kmemleak="0", init=True, failing_phase=None, injected=None, unhit=N
     if not init:
         text = text.replace("kmemleak: Kernel memory leak detector initialized", "kmemleak: other")
     out = [HTAG + "init started", HTAG + "invasive tests done",
-           HTAG + "dma-api errors after the KUnit suites: 7",
+           HTAG + "dma-api errors after the KUnit suites: 8",
            HTAG + f"kmemleak after the KUnit suites: {kmemleak}"]
     for phase, paths in (("page_alloc", ("direct", "iommu")), ("slab", ("direct", "iommu")),
                          ("iova", ("iommu",)), ("map", ("iommu",)), ("all", ("direct", "iommu"))):
@@ -310,7 +310,7 @@ def cases():
     return [
         log("judge_log_passes_a_good_boot", good, "synthetic", 0, "kunit-synthetic: 4 tests: 4 passed"),
         log("judge_log_passes_a_real_boot", real, "real-on", 0,
-            "kunit-real-on: 83 tests: 77 passed, 0 failed, 6 skipped; 8 warnings (0 unexpected)"),
+            "kunit-real-on: 84 tests: 78 passed, 0 failed, 6 skipped; 8 warnings (0 unexpected)"),
         log("judge_log_counts_skipped_parameters_as_skips", boot(skipped_params=True), "synthetic", 1,
             "ran 4 total, 2 passed, 2 skipped; pinned 4 total, 4 passed, 0 skipped"),
         log("judge_log_requires_pinned_counts", good, "unpinned", 1, "no counts pinned for 'unpinned'"),
@@ -322,8 +322,8 @@ def cases():
             "not pinned dma_noncontig_edu.edu_round_trip_again"),
         log("judge_log_requires_the_pinned_case_names_in_a_real_boot",
             real.replace("iommu_only_page_size_orders", "iommu_any_order"), "real-on", 1,
-            "/real-on: missing dma_noncontig_iommu.iommu_only_page_size_orders; "
-            "not pinned dma_noncontig_iommu.iommu_any_order"),
+            "/real-on: missing dma_noncontig_iommu_memory.iommu_only_page_size_orders; "
+            "not pinned dma_noncontig_iommu_memory.iommu_any_order"),
         log("judge_log_requires_case_names_pinned", good, "synthetic-nocases", 1,
             "no case names pinned for 'synthetic-nocases'"),
         log("judge_log_requires_every_suites_totals", boot(totals=False), "synthetic", 1,
@@ -469,11 +469,11 @@ def cases():
         hard("judge_hardened_requires_the_module_suites_verdict", hardened(suite_fails="slab"), 1,
              "faults-slab: FAIL 2/2 tests passed"),
         hard("judge_hardened_requires_every_deliberate_dma_api_error",
-             hardened().replace("dma-api errors after the KUnit suites: 7",
-                                "dma-api errors after the KUnit suites: 6"), 1,
-             "dma-api-debug: FAIL 6 errors counted after the debug suite (expected 7)"),
-        hard("judge_hardened_fails_a_dma_api_error_under_faults", hardened(dma_api_end=8), 1,
-             "dma-api-faults: FAIL 8 DMA-API errors at the end (expected 7: none from the faults)"),
+             hardened().replace("dma-api errors after the KUnit suites: 8",
+                                "dma-api errors after the KUnit suites: 7"), 1,
+             "dma-api-debug: FAIL 7 errors counted after the debug suite (expected 8)"),
+        hard("judge_hardened_fails_a_dma_api_error_under_faults", hardened(dma_api_end=9), 1,
+             "dma-api-faults: FAIL 9 DMA-API errors at the end (expected 8: none from the faults)"),
         # a failed phase names its first failed expectation, values included
         hard("judge_hardened_names_a_failed_expectation", hardened(failing_phase="all"), 1,
              "faults-all: FAIL 1/2 tests passed, 1000 calls, 200 failed, 100 faults injected, "
@@ -670,7 +670,7 @@ def main():
                                 "synthetic-module 5 5 0 IOMMU 2 IOMMU\n"
                                 "synthetic-noedu 4 4 0 - 2 IOMMU\n"
                                 # the real boots' pins when their logs were taken
-                                "real-on 83 77 6 IOMMU 5 IOMMU\n")
+                                "real-on 84 78 6 IOMMU 8 IOMMU\n")
     (scratch / PINS_REAL_HARDENED).write_text("hardened 84 81 3 IOMMU -\n")
     # the case names each label's boot runs (the real boots' as pinned
     # when their logs were taken)
