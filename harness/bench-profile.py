@@ -6,7 +6,7 @@ Under -icount a traced call costs the tracer about 4.9 us of guest time:
 2.44 us inside the call's own timestamps (an empty function shows 2.44 us)
 and 2.48 us outside them, which its parent sees.  A function's self time
 is its duration less its own 2.44 and less each traced child's duration
-plus 2.48; the calibration is this machine's QEMU 7.2 and the profile
+plus 2.48; the calibration is Debian 12's QEMU 7.2 and the profile
 kernel's, measured on iommu_get_dma_domain() (empty) and on wrappers whose
 only work is one traced call.
 """

@@ -12,7 +12,7 @@
 "$TOP/harness/build.sh" bench-profile "$TOP/config/bench.config" "$TOP/config/bench-profile.config"
 out=$BUILD/out/bench-profile
 bench_tool "$out"
-"$TOP/harness/initramfs.sh" "$out/profile-init.cpio.gz" "$TOP/harness/bench-profile-init.sh" \
+"$TOP/harness/initramfs.sh" "$out/profile-init.cpio.gz" "$TOP/harness/guest/bench-profile-init.sh" \
 	"$out/dma_map_benchmark"
 log=$LOGS/bench-profile.log
 QEMU_INITRD=$out/profile-init.cpio.gz QEMU_TIMEOUT=600 QEMU_SMP=1 QEMU_ICOUNT=2 \

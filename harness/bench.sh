@@ -38,7 +38,7 @@ NONCONTIG_TREE=$up "$TOP/harness/build.sh" bench-upstream "$TOP/config/bench.con
 out=$BUILD/bench
 # The tool is the same on both trees: the patch brings it.
 bench_tool "$out"
-"$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" "$TOP/harness/bench-init.sh" \
+"$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" "$TOP/harness/guest/bench-init.sh" \
 	"$out/dma_map_benchmark"
 
 # Upstream is asked for zeroed memory behind the IOMMU so that both do the

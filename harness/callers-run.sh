@@ -32,7 +32,7 @@ fi
 # vivid-capture, static: no libraries to carry.
 mkdir -p "$out"
 gcc -static -O2 -Wall -Wextra -Werror -o "$out/vivid-capture" \
-	"$TOP/harness/vivid-capture.c" || die "callers-run: vivid-capture.c does not build"
+	"$TOP/harness/guest/vivid-capture.c" || die "callers-run: vivid-capture.c does not build"
 
 # The initramfs: aplay with its libraries and ALSA's configuration, and two
 # blocks of noise to play (2 s each, fixed seeds), each followed by 0.25 s
@@ -57,7 +57,7 @@ sys.stdout.buffer.write(r.randbytes(2 * 44100 * 4) + bytes(44100))' \
 		"$kind" > "$noise/noise-$kind.raw"
 done
 INITRAMFS_ROOT=$root "$TOP/harness/initramfs.sh" "$out/callers-init.cpio.gz" \
-	"$TOP/harness/callers-init.sh" "$noise/noise-rw.raw" "$noise/noise-mmap.raw" \
+	"$TOP/harness/guest/callers-init.sh" "$noise/noise-rw.raw" "$noise/noise-mmap.raw" \
 	"$out/vivid-capture" >&2
 
 # Trace the API and the two paths under it; the trace shows each caller.

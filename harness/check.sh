@@ -121,7 +121,7 @@ bench_patch() {
 t0=$(date +%s)
 stage check "selftest (beside the checks up to the bisect)"
 {
-	"$TOP/harness/selftest.sh" >"$LOGS/selftest.out" 2>&1 && rc=0 || rc=$?
+	"$TOP/harness/selftest/selftest.sh" >"$LOGS/selftest.out" 2>&1 && rc=0 || rc=$?
 	echo "$rc $(($(date +%s) - t0))" >"$LOGS/selftest.rc"
 } &
 selftest_pid=$!
@@ -287,7 +287,7 @@ for p in $(if full; then platforms; else echo x86_64; fi); do
 		# a missing, empty or garbled result is a failure, not a stop
 		read -r label total pass fail skip verdict < <(read_result "$result" "$run")
 		summary+=("$(printf 'kunit %-9s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
-			"${run#iommu-}" "$total" "$pass" "$fail" "$skip" "$verdict")")
+			"$run" "$total" "$pass" "$fail" "$skip" "$verdict")")
 		# the run's log checks (expected warnings, no other warning or
 		# DMA-API error, clean shutdown) count as one more check
 		[ "$verdict" = ok ] && pass=$((pass + 1)) || fail=$((fail + 1))

@@ -28,7 +28,7 @@ for module in "${modules[@]}"; do
 	[ -f "$module" ] || { echo "hardened-build: FAIL no $(basename "$module") in $out/noncontig-modules"; exit 1; }
 done
 "$TOP/harness/initramfs.sh" "$out/initramfs.cpio.gz" \
-	"$TOP/harness/hardened-init.sh" "${modules[@]}" >&2
+	"$TOP/harness/guest/hardened-init.sh" "${modules[@]}" >&2
 stage boot "hardened kernel, IOMMU on, three NUMA nodes and DIMMs, KUnit suites then fault phases" >&2
 # Two NUMA nodes of 512 MiB, one vCPU (socket) each: the node tests place a
 # device on each node and check where its pages come from.
@@ -40,7 +40,7 @@ numa+=" -numa cpu,node-id=0,socket-id=0 -numa cpu,node-id=1,socket-id=1"
 # node without CPUs and without memory at boot: QEMU describes only its
 # last node's PXM for memory added later), node 1, node 2 again.  Node 1's
 # NORMAL zone then ends where node 2's third DIMM starts, with free pages
-# on both sides: the only such place in this machine
+# on both sides: the only such place in this QEMU machine
 # (iommu_no_entry_crosses_a_zone).  The page allocator hands out the lowest
 # pages of a zone first: RAM present at boot is used at the bottom of each
 # zone (early allocations, interleaved over the nodes) and at the top of

@@ -34,7 +34,7 @@ for kind in ours prev; do
 	[ "$kind" = prev ] && tree=$prev
 	TREE=$tree bench_tool "$out/$kind"
 	"$TOP/harness/initramfs.sh" "$out/$kind/initramfs.cpio.gz" \
-		"$TOP/harness/irqsoff-init.sh" "$out/$kind/dma_map_benchmark"
+		"$TOP/harness/guest/irqsoff-init.sh" "$out/$kind/dma_map_benchmark"
 done
 
 # boot KIND LABEL [KERNEL ARGS...]

@@ -23,13 +23,13 @@ if [ -z "$P_libc" ]; then
 	# not match the compiler's built-ins there (harmless: same size).
 	"${cross}gcc" -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
 		-Wall -Wextra -Werror -Wno-builtin-declaration-mismatch -I "$TREE/tools/include/nolibc" \
-		-I "$hdr/include" -o "$init" "$TOP/harness/kunit-init.c" -lgcc ||
+		-I "$hdr/include" -o "$init" "$TOP/harness/guest/kunit-init.c" -lgcc ||
 		die "kunit-init.c does not build for $arch"
 else
 	# an architecture 6.1's nolibc does not have: the platform's static C
 	# library (P_libc, a Debian package) and the headers that come with it
 	"${cross}gcc" -Os -static -DNONCONTIG_LIBC -Wall -Wextra -Werror -o "$init" \
-		"$TOP/harness/kunit-init.c" ||
+		"$TOP/harness/guest/kunit-init.c" ||
 		die "kunit-init.c does not build for $arch against its C library ($P_libc)"
 fi
 # the mmap test, cache test and (unless NO_INVASIVE is set) invasive test

@@ -19,7 +19,7 @@
 
 kernel=$1 iommu=$2 log=$3
 shift 3
-[ -f "$kernel" ] || die "no kernel at $kernel; run 'make build'"
+[ -f "$kernel" ] || die "no kernel at $kernel; run 'make boot' or the stage that builds it"
 case $iommu in
 on | off) ;;
 *) die "qemu.sh: IOMMU must be 'on' or 'off', not '$iommu'" ;;

@@ -6,10 +6,9 @@
 "$TOP/harness/deps.sh"
 "$TOP/harness/tree.sh"
 "$TOP/harness/apply.sh"
-"$TOP/harness/build.sh" x86_64-kunit
 ok=0
-"$TOP/harness/kunit.sh" on || ok=1
-log=$LOGS/kunit-iommu-on.log
+"$TOP/harness/boot.sh" x86_64 on || ok=1
+log=$LOGS/kunit-x86_64-on.log
 
 echo
 echo "== what the booted kernel shows (full console: $log) =="

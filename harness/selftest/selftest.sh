@@ -3,7 +3,7 @@
 # One line per test ('selftest: ok|FAIL NAME'); exits non-zero on a failure.
 # Every test runs whatever an earlier one did: a failing condition is turned
 # into a status ('&& rc=0 || rc=1'), never left to 'set -e'.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 step=$TOP/base/remove-upstream-noncontig.py
 files=(kernel/dma/mapping.c include/linux/dma-mapping.h
@@ -278,7 +278,7 @@ rm -rf "$BUILD/out/selftest-allno"
 # a good one passes, each fault fails with the judge's own line for it;
 # then each check removed from a copy of its judge must make its case go
 # wrong (one 'selftest:' line per case and per mutant)
-python3 "$TOP/harness/selftest-judges.py" "$TREE" "$scratch/judges" || status=1
+python3 "$TOP/harness/selftest/judges.py" "$TREE" "$scratch/judges" || status=1
 
 # 15. outcache.py dates a restored tree by what each folder was built from:
 # a file the folder was built from at another content (b.h: changed then,
@@ -399,11 +399,11 @@ got=$(count_results "$(printf '%s\n' "selftest: FAIL x (callers-hda-on: ok   2 b
 	"verify: ok   series/ matches" "  problem: mmap: ok offsets" "bisect: skip base" "robot: okay")")
 [ "$got" = "1 1 1 " ] || why+="counted '$got' (pass fail skip), expected '1 1 1'; "
 : >"$scratch/empty.result"
-echo "iommu-on 83 77 x 6 ok" >"$scratch/garbled.result"
-echo "iommu-on 83 77 0 6 ok" >"$scratch/good.result"
-for c in empty:"iommu-on 0 0 0 0 missing" garbled:"iommu-on 0 0 0 0 unreadable" \
-	good:"iommu-on 83 77 0 6 ok" absent:"iommu-on 0 0 0 0 missing"; do
-	got=$(read_result "$scratch/${c%%:*}.result" iommu-on) || why+="read_result stopped on ${c%%:*}; "
+echo "x86_64-on 83 77 x 6 ok" >"$scratch/garbled.result"
+echo "x86_64-on 83 77 0 6 ok" >"$scratch/good.result"
+for c in empty:"x86_64-on 0 0 0 0 missing" garbled:"x86_64-on 0 0 0 0 unreadable" \
+	good:"x86_64-on 83 77 0 6 ok" absent:"x86_64-on 0 0 0 0 missing"; do
+	got=$(read_result "$scratch/${c%%:*}.result" x86_64-on) || why+="read_result stopped on ${c%%:*}; "
 	[ "$got" = "${c#*:}" ] || why+="${c%%:*} result read as '$got'; "
 done
 got=$(read_rc "$scratch/absent.rc") && [ "$got" = "1 0" ] || why+="a missing .rc read as '$got'; "
@@ -424,12 +424,12 @@ why=
 bb=$scratch/bootbuild
 mkdir -p "$bb/logs" "$bb/out/x86_64-kunit"
 [ -d "$BUILD/out/headers-x86_64" ] && ln -sfn "$BUILD/out/headers-x86_64" "$bb/out/headers-x86_64"
-cp "$TOP/harness/testdata/kunit-x86_64-on.log" "$bb/logs/kunit-iommu-on.log"
+cp "$TOP/harness/selftest/testdata/kunit-x86_64-on.log" "$bb/logs/kunit-x86_64-on.log"
 out=$(NONCONTIG_BUILD=$bb NONCONTIG_TREE=$TREE NO_BUILD=1 "$TOP/harness/boot.sh" x86_64 on 2>&1) &&
 	why+="boot.sh passed without a kernel; "
-[[ $out == *"kunit-iommu-on: FAIL QEMU did not start: error: no kernel at"* ]] ||
+[[ $out == *"kunit-x86_64-on: FAIL QEMU did not start: error: no kernel at"* ]] ||
 	why+="said: $(echo "$out" | tail -n 2); "
-[ -f "$bb/logs/kunit-iommu-on.result" ] && why+="a result was left for check.sh; "
+[ -f "$bb/logs/kunit-x86_64-on.result" ] && why+="a result was left for check.sh; "
 [ -z "$why" ] && rc=0 || rc=1
 result boot_judges_only_this_runs_log $rc "$why"
 

@@ -2,7 +2,7 @@
 """Self-tests of the three judges (judge-log.py, judge-hardened.py and
 judge-callers.py) on canned console logs.
 
-Usage: selftest-judges.py KERNEL_TREE SCRATCH_DIR
+Usage: judges.py KERNEL_TREE SCRATCH_DIR
 
 Each case gives a judge a log and says what the judge must answer: its exit
 status and lines it must print (its own line for the fault, not just any
@@ -30,6 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "testdata"
+# the judges themselves, in harness/
+JUDGE_DIR = HERE.parent
 JUDGES = ("judge-log.py", "judge-hardened.py", "judge-callers.py")
 PINS, PINS_REAL_HARDENED = "pins", "pins-real-hardened"
 CASES, CASES_REAL_HARDENED = "cases", "cases-real-hardened"
@@ -93,7 +95,7 @@ def warning(msg, site="kernel/dma/mapping.c:700 dma_noncontig_args_ok+0x10/0x20"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name.replace("-", "_")[:-3], HERE / name)
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_")[:-3], JUDGE_DIR / name)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -695,14 +697,14 @@ def main():
     all_cases = cases()
     by_name = {c[0]: c for c in all_cases}
     for case in all_cases:
-        good, why = run(case, HERE, tree, scratch, env)
+        good, why = run(case, JUDGE_DIR, tree, scratch, env)
         print(f"selftest: {'ok  ' if good else 'FAIL'} {case[0]}" + ("" if good else f" ({why})"))
         status |= not good
     for i, (judge, old, new, name) in enumerate(MUTANTS):
         copy = scratch / f"mutant-{i}"
         copy.mkdir(exist_ok=True)
         for j in JUDGES:
-            shutil.copy(HERE / j, copy / j)
+            shutil.copy(JUDGE_DIR / j, copy / j)
         src = (copy / judge).read_text()
         label = f"mutant_{judge[:-3].replace('-', '_')}_{i}_is_caught_by_{name}"
         if src.count(old) != 1 or name not in by_name:
