@@ -433,4 +433,32 @@ out=$(NONCONTIG_BUILD=$bb NONCONTIG_TREE=$TREE NO_BUILD=1 "$TOP/harness/boot.sh"
 [ -z "$why" ] && rc=0 || rc=1
 result boot_judges_only_this_runs_log $rc "$why"
 
+# 20. harness/README names every file of harness/ (its test data as the
+# folder), and the repository speaks of itself: nothing points outside it
+# or tells how it was made.  Each check is also shown catching a planted
+# fault.
+unnamed_in_readme() { # README, file names on stdin: those it does not name
+	local f
+	while read -r f; do
+		case $f in harness/README | harness/selftest/testdata/*) continue ;; esac
+		grep -qwF -- "$(basename "$f")" "$1" || echo "$f"
+	done
+}
+outside_words() { # FILE...: lines that point outside or speak of the work
+	grep -nHiE '\.\./shared|\b(SPEC|STYLE)\.md|\bissues? #?[0-9]|\bwork periods?\b|\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth) session|\bmachine kinds?\b|\bkinds? of machines?\b|\bthese machines\b' "$@" || true
+}
+why=
+mapfile -t tracked < <(git -C "$TOP" ls-files | grep -vE '\.(png|log)$')
+new=$(git -C "$TOP" ls-files harness | unnamed_in_readme "$TOP/harness/README")
+[ -z "$new" ] || why+="harness/README does not name: $(echo $new); "
+[ -n "$( (git -C "$TOP" ls-files harness; echo harness/planted.sh) | unnamed_in_readme "$TOP/harness/README")" ] ||
+	why+="a harness file the README does not name went unseen; "
+new=$(cd "$TOP" && outside_words "${tracked[@]}")
+[ -z "$new" ] || why+="$(echo "$new" | head -n 3 | tr '\n' ' ')"
+printf 'as ../%s/%s.md says\nthe README of issue %d\n' shared SPEC 34 >"$scratch/planted.md"
+[ "$(outside_words "$scratch/planted.md" | wc -l)" = 2 ] ||
+	why+="a line pointing outside or naming an issue went unseen; "
+[ -z "$why" ] && rc=0 || rc=1
+result the_repository_speaks_of_itself_and_harness_readme_names_every_file $rc "$why"
+
 exit $status
