@@ -111,7 +111,7 @@ def main():
                 if rw == row:
                     fh.write(f"{kib} {ru or 'NaN'} {rf or 'NaN'} {rm or 'NaN'}\n")
             fh.write("\n\n")
-    png = top / "bench.png"
+    png = top / "docs" / "bench.png"
     script = f"""
 set terminal pngcairo noenhanced size 1400,450 font ",10"
 set output "{png}"

@@ -10,7 +10,7 @@
 # device, and once more without the IOMMU for a caller that asks for
 # __GFP_ZERO; ours also times the floor and the mapped floor.
 # bench-report.py prints the table of medians and ratios and draws the
-# plot of ratios.  Raw lines: build/bench/raw.txt.
+# plot of ratios (docs/bench.png).  Raw lines: build/bench/raw.txt.
 . "$(dirname "$0")/lib.sh"
 
 rounds=${1:-3}
