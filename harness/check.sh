@@ -136,9 +136,9 @@ read -r rc secs < <(read_rc "$LOGS/selftest.rc")
 last_out=$(cat "$LOGS/selftest.out")
 count selftest "$rc" "$secs" ", beside the checks above"
 # The bisect before the callers' boots: they boot the x86_64 KUnit kernel,
-# which the bisect's last build is; the other way round, a cold run built
-# that kernel at the tip first and the bisect then rebuilt half of it for
-# the base (263 s here).
+# which the bisect's last build is; the other way round, a cold run would
+# build that kernel at the tip first and the bisect then rebuild half of
+# it for the base.
 full && tally bisect "$TOP/harness/bisect.sh"
 
 # From here the tree stays at the tip and two lanes share the machine: the

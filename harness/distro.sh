@@ -10,8 +10,7 @@
 # Two changes to each config, both stated in the result line: debug info
 # off (it only slows the build; it changes no warning), and KUnit built in
 # with the series' KUnit suite, since Debian ships without KUnit and
-# lib/tests/ would otherwise compile nothing (the fault test needs
-# FAULT_INJECTION, which Debian does not set).  A caller whose driver the
+# lib/tests/ would otherwise compile nothing.  A caller whose driver the
 # architecture's config leaves out (no sound or media on s390x) is said so,
 # not counted as built.  The unmodified tree's warnings are cached per
 # architecture (~/.cache/noncontig/distro-findings), keyed by the pristine

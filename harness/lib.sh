@@ -9,7 +9,7 @@ LOGS=$BUILD/logs
 SERIES=${NONCONTIG_SERIES:-$TOP/series}
 CACHE=${NONCONTIG_CACHE:-$HOME/.cache/noncontig}
 # Debian's python3, whose modules deps.sh installs, ahead of any other in
-# PATH: a pyenv shim there (as some machines have) costs about 0.9 s a
+# PATH: a pyenv shim there, where one is installed, costs about 0.9 s a
 # start, and the harness starts Python a few hundred times a run.
 if [ -x /usr/bin/python3 ] && [[ :$PATH: != *":$BUILD/bin:"* ]]; then
 	mkdir -p "$BUILD/bin"
