@@ -286,7 +286,7 @@ for p in $(if full; then platforms; else echo x86_64; fi); do
 		result=$LOGS/kunit-$run.result
 		# a missing, empty or garbled result is a failure, not a stop
 		read -r label total pass fail skip verdict < <(read_result "$result" "$run")
-		summary+=("$(printf 'kunit %-9s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
+		summary+=("$(printf 'kunit %-10s %3d tests: %d passed, %d failed, %d skipped; log checks: %s' \
 			"$run" "$total" "$pass" "$fail" "$skip" "$verdict")")
 		# the run's log checks (expected warnings, no other warning or
 		# DMA-API error, clean shutdown) count as one more check
