@@ -22,17 +22,15 @@ for mode in api mapped; do
 	api)
 		graph="dma_alloc_noncontiguous dma_free_noncontiguous" flags=
 		funcs="$graph iommu_dma_alloc_noncontig iommu_dma_free_noncontig
-		       iommu_dma_noncontig_gather iommu_dma_gather_pages
 		       iommu_dma_alloc_iova __alloc_pages dma_noncontig_alloc_table
-		       __kmalloc iommu_dma_chunks_to_table iommu_map_sg
-		       __iommu_dma_unmap_pages iommu_unmap_fast iommu_dma_free_table
-		       iommu_dma_free_chunks dma_noncontig_free_table kfree fq_ring_free
+		       __kmalloc iommu_map_sg __iommu_dma_unmap_pages iommu_unmap_fast
+		       dma_noncontig_free_table kfree fq_ring_free
 		       iommu_dma_table_pages iommu_dma_chunk_follows iommu_get_dma_domain" ;;
 	mapped)
 		graph="dma_map_sgtable dma_unmap_sg_attrs" flags=-m
 		funcs="$graph __dma_map_sg_attrs iommu_dma_map_sg iommu_dma_alloc_iova
 		       iommu_map_sg_atomic iommu_dma_sync_sg_for_device __finalise_sg.isra.0
-		       iommu_dma_unmap_sg iommu_dma_sync_sg_for_cpu __iommu_dma_unmap
+		       iommu_dma_unmap_sg iommu_dma_sync_sg_for_cpu
 		       iommu_unmap_fast fq_ring_free iommu_get_dma_domain" ;;
 	esac
 	echo "$graph" > $T/set_graph_function
