@@ -445,7 +445,7 @@ unnamed_in_readme() { # README, file names on stdin: those it does not name
 	done
 }
 outside_words() { # FILE...: lines that point outside or speak of the work
-	grep -nHiE '\.\./shared|\b(SPEC|STYLE)\.md|\bissues? #?[0-9]|\bwork periods?\b|\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth) session|\bmachine kinds?\b|\bkinds? of machines?\b|\bthese machines\b' "$@" || true
+	grep -nHiE '\.\./shared|\b(SPEC|STYLE)\.md|\bissues? #?[0-9]|\bwork periods?\b|\b(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth) sess[i]on|\bmachine kinds?\b|\bkinds? of machines?\b|\bthese machines\b' "$@" || true
 }
 why=
 mapfile -t tracked < <(git -C "$TOP" ls-files | grep -vE '\.(png|log)$')
