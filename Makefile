@@ -56,7 +56,7 @@ boot: apply
 	@$(H)/boot.sh $(or $(P),x86_64) $(M)
 
 ## checkpatch scripts/checkpatch.pl --strict on every patch
-## kerneldoc  kernel-doc -none -v on the touched files: no new warning
+## kerneldoc  kernel-doc -none -v on the files with the API's kernel-doc: no new warning
 ## callers    build the in-tree callers and W=1 of the series' directories
 ## callers-run  ALSA's HDA driver and vivid's videobuf2 queues on the API at run time, IOMMU on and off
 ## distro     Debian's configs of nine architectures, W=1, against the unmodified Debian tree
