@@ -461,4 +461,27 @@ printf 'as ../%s/%s.md says\nthe README of issue %d\n' shared SPEC 34 >"$scratch
 [ -z "$why" ] && rc=0 || rc=1
 result the_repository_speaks_of_itself_and_harness_readme_names_every_file $rc "$why"
 
+# 21. make export of a commit amended here (another committer, another
+# date) writes the series that 'make apply' and 'make export' give on any
+# machine: the range-diff's ids too, so 'make verify' holds in a clone
+why=
+b21=$scratch/b21
+mkdir -p "$b21"
+cp -r "$SERIES" "$b21/series"
+out=$(git clone -q --shared "$TREE" "$b21/linux" 2>&1 &&
+      git -C "$b21/linux" fetch -q origin 'refs/tags/*:refs/tags/*' 2>&1 &&
+      git -C "$b21/linux" checkout -q -B series base 2>&1 &&
+      NONCONTIG_BUILD=$b21 NONCONTIG_SERIES=$b21/series "$TOP/harness/apply.sh" 2>&1 &&
+      GIT_COMMITTER_NAME="Someone Else" GIT_COMMITTER_EMAIL=else@example.invalid \
+      GIT_COMMITTER_DATE="2026-02-02T00:00:00Z" git -C "$b21/linux" commit -q --amend --no-edit 2>&1 &&
+      NONCONTIG_BUILD=$b21 NONCONTIG_SERIES=$b21/series "$TOP/harness/export.sh" 2>&1) ||
+	why+="export failed: $(echo "$out" | tail -n 2); "
+if ! diff -r -q "$SERIES" "$b21/series" >"$scratch/diff21" 2>&1; then
+	why+="series/ differs after exporting an amended commit: $(head -n 2 "$scratch/diff21" | tr '\n' ' '); "
+fi
+[ -z "$(git -C "$b21/linux" log --format=%cn base..series | grep -vx "$GIT_COMMITTER_NAME")" ] ||
+	why+="a commit made here was left in the tree; "
+[ -z "$why" ] && rc=0 || rc=1
+result export_of_a_commit_made_here_gives_the_ids_every_machine_gets $rc "$why"
+
 exit $status
